@@ -1,0 +1,21 @@
+/** Test helpers: a loopback fake of Twitch for users' own tests and offline demos. */
+export { FakeTwitch } from './fake-twitch.js';
+export { DEVICE_CODE_GRANT_TYPE } from './fake-twitch.token-route.js';
+export { twitchErrorResponse } from './fake-twitch.server.js';
+export type {
+  FailNextOptions,
+  FakeDeviceCode,
+  FakeFailure,
+  FakeTokenInfo,
+  FakeTwitchEndpoint,
+  FakeTwitchOptions,
+  FakeTwitchRequest,
+  FakeTwitchResponse,
+  FakeTwitchRoute,
+  FakeUser,
+  IssuedAppToken,
+  IssuedToken,
+  RecordedRequest,
+  RefreshTokenReuse,
+  RequestFilter,
+} from './fake-twitch.types.js';
