@@ -1,0 +1,78 @@
+// Public entry of nestjs-twitch-auth: explicit named exports only.
+
+// Module and options
+export { TwitchAuthModule, TWITCH_AUTH_MODULE_OPTIONS } from './twitch-auth.module.js';
+export type { TwitchAuthModuleAsyncOptions, TwitchAuthRuntimeOptions, TwitchAuthStructuralOptions } from './twitch-auth.module.js';
+export { resolveTwitchAuthOptions } from './twitch-auth.options.js';
+export type {
+  TwitchAuthModuleOptions,
+  ResolvedTwitchAuthOptions,
+  OAuthRouteOptions,
+  EventSubOptions,
+  MaintenanceOptions,
+  TwitchEndpointOptions,
+  TokenStorageOption,
+} from './twitch-auth.options.js';
+export { TWITCH_AUTH_RESOLVED_OPTIONS, SIMPLE_MODE_INTENT } from './twitch-auth.constants.js';
+
+// Events
+export { TwitchAuthEvent, TokenIssuedEvent, eventSubEventName } from './twitch-auth.events.js';
+export type { TokenRefreshFailedEvent, TokenRevokedEvent, OAuthAuthorizedEvent, OAuthFailedEvent } from './twitch-auth.events.js';
+
+// Errors
+export { TwitchAuthError, TwitchAuthConfigError } from './twitch-auth.errors.js';
+export {
+  TokenNotFoundError,
+  MissingScopesError,
+  ReauthorizationRequiredError,
+  TokenRefreshFailedError,
+  TokenLeaseTimeoutError,
+  TokenDecryptionError,
+  EncryptionKeyMissingError,
+} from './tokens/token.errors.js';
+export {
+  TwitchRequestError,
+  TwitchNetworkError,
+  TwitchTimeoutError,
+  TwitchServerError,
+  TwitchRateLimitError,
+  InvalidRefreshTokenError,
+  InvalidClientError,
+  MissingClientSecretError,
+  InvalidAuthorizationCodeError,
+  RedirectUriMismatchError,
+  InvalidAccessTokenError,
+  AuthorizationPendingError,
+  SlowDownError,
+  InvalidDeviceCodeError,
+  DeviceAccessDeniedError,
+  DeviceCodeExpiredError,
+  TwitchUnexpectedResponseError,
+} from './twitch/twitch.errors.js';
+export type { TwitchEndpoint } from './twitch/twitch.errors.js';
+
+// Tokens
+export { TokenService } from './tokens/token.service.js';
+export type { AuthorizationUrlOptions, AddTokenOptions } from './tokens/token.service.js';
+export { AccessToken } from './tokens/access-token.js';
+export type { TokenInfo, AccessTokenData } from './tokens/access-token.js';
+export type { TokenSource, TokenSourceRequest, TokenSourceResult, TokenSourceReason } from './tokens/token-source.interface.js';
+export type { WaitForDeviceTokenOptions, DevicePollEvent } from './tokens/device-flow.js';
+export { TokenCipher } from './tokens/token-cipher.js';
+
+// Twitch wire layer
+export { TwitchIdentityClient } from './twitch/twitch-identity.client.js';
+export type { TwitchIdentityClientConfig, AuthorizeUrlParams } from './twitch/twitch-identity.client.js';
+export type { TokenGrant, TokenValidation, DeviceCode } from './twitch/twitch.types.js';
+
+// Storage
+export { TokenRepository } from './storage/token-repository.interface.js';
+export type {
+  StoredToken,
+  NewStoredToken,
+  StoredTokenChanges,
+  UpdateCondition,
+  TokenStatus,
+} from './storage/token-repository.interface.js';
+export { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
+export * from './storage/typeorm/index.js';

@@ -1,0 +1,87 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { errorCode, TokenStorageError } from './token-storage.error.js';
+
+/**
+ * Drivers whose DataSource shares one connection among all callers. TypeORM
+ * turns a second concurrent `transaction()` on it into a SAVEPOINT of the
+ * first, so two callers' work would commit or roll back together.
+ */
+const SINGLE_CONNECTION_DRIVERS = new Set([
+  'sqlite',
+  'better-sqlite3',
+  'sqljs',
+  'capacitor',
+  'cordova',
+  'expo',
+  'nativescript',
+  'react-native',
+]);
+
+/** Per DataSource, the tail of the queue of work on its single connection. */
+const queues = new WeakMap<DataSource, Promise<unknown>>();
+
+const MAX_ATTEMPTS = 25;
+
+/**
+ * Runs repository statements so each method stays atomic: single statements
+ * as they are, multi-statement writes in a transaction that is retried when
+ * it lost a race (unique violation, deadlock, serialization failure, busy
+ * database). On single-connection drivers all work on one DataSource is
+ * queued; other processes are kept apart by the database's own locks.
+ */
+export class TransactionRunner {
+  private readonly serialized: boolean;
+
+  constructor(private readonly dataSource: DataSource) {
+    this.serialized = SINGLE_CONNECTION_DRIVERS.has(dataSource.options.type);
+  }
+
+  /** One statement (or reads that need no snapshot); no transaction. */
+  async statement<T>(operation: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.queued(() => work(this.dataSource.manager));
+    } catch (error) {
+      throw new TokenStorageError(operation, error);
+    }
+  }
+
+  /**
+   * A transaction, retried from the start when it lost a race. `work` must
+   * begin with a write: on SQLite a transaction that reads first cannot wait
+   * for the write lock and fails with SQLITE_BUSY instead.
+   */
+  async transaction<T>(operation: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.queued(() => this.dataSource.transaction(work));
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !lostRace(error)) throw new TokenStorageError(operation, error);
+        await sleep(Math.min(100, 2 ** attempt) * Math.random());
+      }
+    }
+  }
+
+  private queued<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.serialized) return work();
+    const previous = queues.get(this.dataSource) ?? Promise.resolve();
+    const result = previous.then(work);
+    queues.set(
+      this.dataSource,
+      result.catch(() => undefined),
+    );
+    return result;
+  }
+}
+
+/** Conflicts a fresh attempt resolves, as opposed to errors that would recur. */
+function lostRace(error: unknown): boolean {
+  const code = errorCode(error);
+  if (code === '23505' || code === '40001' || code === '40P01') return true;
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return true;
+  const message = error instanceof Error ? error.message : '';
+  return code === 'SQLITE_CONSTRAINT' && /UNIQUE constraint failed/.test(message);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

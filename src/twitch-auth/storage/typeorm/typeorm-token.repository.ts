@@ -1,0 +1,224 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In, Not } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, UpdateCondition } from '../token-repository.interface.js';
+import { columnsOfChanges, columnsOfNewToken, toStoredToken } from './token-row.mapper.js';
+import type { TokenColumns } from './token-row.mapper.js';
+import { TransactionRunner } from './transaction-runner.js';
+import { TwitchTokenIntentEntity } from './twitch-token-intent.entity.js';
+import { TwitchTokenEntity } from './twitch-token.entity.js';
+
+/**
+ * Keeps tokens in the application's TypeORM DataSource (SQLite or Postgres),
+ * so they survive restarts and several processes can share them. Every method
+ * is atomic across processes: leases and compare-and-set are single
+ * conditional UPDATEs whose affected-row count decides the winner.
+ *
+ * Register `twitchAuthEntities` and `twitchAuthMigrations` in the DataSource.
+ * Do not enable TypeORM query logging in production: it prints parameters,
+ * and parameters here are tokens.
+ */
+@Injectable()
+export class TypeOrmTokenRepository implements TokenRepository {
+  private readonly runner: TransactionRunner;
+
+  /** Works with Nest's injected default DataSource or one passed by hand. */
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.runner = new TransactionRunner(dataSource);
+  }
+
+  /** The user's token, or null. */
+  get(userId: string): Promise<StoredToken | null> {
+    return this.runner.statement('get', (m) => load(m, userId));
+  }
+
+  /** Served from the intents table's primary key, joined to the token in one statement. */
+  findByIntent(intent: string): Promise<StoredToken | null> {
+    return this.runner.statement('findByIntent', async (m) => {
+      const row = await tokens(m)
+        .innerJoin(TwitchTokenIntentEntity, 'i', 'i.userId = t.userId')
+        .where('i.intent = :intent', { intent })
+        .getOne();
+      return row ? toStoredToken(row) : null;
+    });
+  }
+
+  /** All tokens ordered by userId (the database's collation). */
+  list(): Promise<StoredToken[]> {
+    return this.runner.statement('list', async (m) => {
+      const rows = await tokens(m).orderBy('t.userId', 'ASC').getMany();
+      return rows.map(toStoredToken);
+    });
+  }
+
+  /**
+   * Update-or-insert in one transaction. Two processes inserting the same new
+   * user collide on the primary key; the loser retries and becomes an update,
+   * so neither fails and `version` counts both.
+   */
+  save(token: NewStoredToken): Promise<StoredToken> {
+    const { userId, ...columns } = columnsOfNewToken(token);
+    const bookkeeping = { leaseOwner: null, leaseExpiresAt: null };
+    return this.runner.transaction('save', async (m) => {
+      if (!(await updateRow(m, token.userId, { ...columns, ...bookkeeping }))) {
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(TwitchTokenEntity)
+          .values({ userId, ...columns, ...bookkeeping, version: 1 })
+          .updateEntity(false)
+          .execute();
+      }
+      await assignIntents(m, token.userId, columns.intents!);
+      return (await load(m, token.userId))!;
+    });
+  }
+
+  /** Compare-and-set: the conditions sit in the UPDATE's WHERE, so no other write can slip between check and write. */
+  update(userId: string, changes: StoredTokenChanges, condition: UpdateCondition = {}): Promise<StoredToken | null> {
+    const columns = columnsOfChanges(changes);
+    return this.runner.transaction('update', async (m) => {
+      if (!(await updateRow(m, userId, columns, condition))) return null;
+      if (columns.intents) await assignIntents(m, userId, columns.intents);
+      return load(m, userId);
+    });
+  }
+
+  /** Removes the token and the intents it served. */
+  delete(userId: string): Promise<boolean> {
+    return this.runner.transaction('delete', async (m) => {
+      const result = await m.createQueryBuilder().delete().from(TwitchTokenEntity).where('user_id = :userId', { userId }).execute();
+      // The foreign key cascades too; this covers SQLite connections opened without `PRAGMA foreign_keys`.
+      await m.createQueryBuilder().delete().from(TwitchTokenIntentEntity).where('user_id = :userId', { userId }).execute();
+      return (result.affected ?? 0) > 0;
+    });
+  }
+
+  /** One conditional UPDATE takes the lease; the row is read back in the same transaction, still locked. */
+  acquireLease(userId: string, owner: string, until: number, now: number): Promise<StoredToken | null> {
+    return this.runner.transaction('acquireLease', async (m) => {
+      const result = await m
+        .createQueryBuilder()
+        .update(TwitchTokenEntity)
+        .set({ leaseOwner: owner, leaseExpiresAt: until })
+        .where('user_id = :userId', { userId })
+        .andWhere('(lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at IS NULL OR lease_expires_at <= :now)', { owner, now })
+        .updateEntity(false)
+        .execute();
+      return (result.affected ?? 0) > 0 ? load(m, userId) : null;
+    });
+  }
+
+  /** A no-op unless `owner` holds the lease. */
+  async releaseLease(userId: string, owner: string): Promise<void> {
+    await this.runner.statement('releaseLease', (m) =>
+      m
+        .createQueryBuilder()
+        .update(TwitchTokenEntity)
+        .set({ leaseOwner: null, leaseExpiresAt: null })
+        .where('user_id = :userId AND lease_owner = :owner', { userId, owner })
+        .updateEntity(false)
+        .execute(),
+    );
+  }
+
+  /** A range scan of `(status, expires_at, user_id)`; the other filters are checked on the rows it visits. */
+  listDueForRefresh(expiringBefore: number, now: number, limit: number): Promise<StoredToken[]> {
+    return this.runner.statement('listDueForRefresh', async (m) => {
+      const rows = await tokens(m)
+        .where('t.status = :status', { status: 'valid' })
+        .andWhere('t.expiresAt <= :expiringBefore', { expiringBefore })
+        .andWhere('t.refreshToken IS NOT NULL')
+        .andWhere('t.retryAt <= :now', { now })
+        .orderBy('t.expiresAt', 'ASC')
+        .addOrderBy('t.userId', 'ASC')
+        .limit(limit)
+        .getMany();
+      return rows.map(toStoredToken);
+    });
+  }
+
+  /** A range scan of `(status, last_validated_at, user_id)`; never-validated rows hold 0 and so come first. */
+  listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
+    return this.runner.statement('listDueForValidation', async (m) => {
+      const rows = await tokens(m)
+        .where('t.status = :status', { status: 'valid' })
+        .andWhere('t.lastValidatedAt <= :validatedBefore', { validatedBefore })
+        .andWhere('t.retryAt <= :now', { now })
+        .orderBy('t.lastValidatedAt', 'ASC')
+        .addOrderBy('t.userId', 'ASC')
+        .limit(limit)
+        .getMany();
+      return rows.map(toStoredToken);
+    });
+  }
+}
+
+function tokens(m: EntityManager) {
+  return m.getRepository(TwitchTokenEntity).createQueryBuilder('t');
+}
+
+async function load(m: EntityManager, userId: string): Promise<StoredToken | null> {
+  const row = await m.getRepository(TwitchTokenEntity).findOneBy({ userId });
+  return row ? toStoredToken(row) : null;
+}
+
+/**
+ * Writes `columns` and bumps `version` if the row exists and `condition`
+ * holds; true when it did. On Postgres this also locks the row until commit,
+ * which is what keeps the read-back and the intent bookkeeping consistent.
+ */
+async function updateRow(m: EntityManager, userId: string, columns: TokenColumns, condition: UpdateCondition = {}): Promise<boolean> {
+  const query = m
+    .createQueryBuilder()
+    .update(TwitchTokenEntity)
+    .set({ ...columns, version: () => 'version + 1' })
+    .where('user_id = :userId', { userId })
+    .updateEntity(false);
+  if (condition.version !== undefined) query.andWhere('version = :expectedVersion', { expectedVersion: condition.version });
+  if (condition.leaseOwner !== undefined) query.andWhere('lease_owner = :expectedOwner', { expectedOwner: condition.leaseOwner });
+  const result = await query.execute();
+  return (result.affected ?? 0) > 0;
+}
+
+/**
+ * Makes `intents` exactly the ones `userId` serves, taking them from whoever
+ * served them. Each previous holder's row is locked (by its version bump)
+ * before its intents are touched; a holder that appears meanwhile makes our
+ * insert hit the primary key, and the transaction is retried.
+ */
+async function assignIntents(m: EntityManager, userId: string, intents: string[]): Promise<void> {
+  const intentRows = m.getRepository(TwitchTokenIntentEntity);
+  await m.createQueryBuilder().delete().from(TwitchTokenIntentEntity).where('user_id = :userId', { userId }).execute();
+  if (intents.length === 0) return;
+  const taken = await intentRows.findBy({ intent: In(intents), userId: Not(userId) });
+  const previousHolders = [...new Set(taken.map((row) => row.userId))].sort();
+  for (const holder of previousHolders) {
+    const row = (await updateRow(m, holder, {})) ? await load(m, holder) : null;
+    if (row) {
+      const kept = row.intents.filter((intent) => !intents.includes(intent));
+      await m
+        .createQueryBuilder()
+        .update(TwitchTokenEntity)
+        .set({ intents: kept })
+        .where('user_id = :holder', { holder })
+        .updateEntity(false)
+        .execute();
+    }
+    await m
+      .createQueryBuilder()
+      .delete()
+      .from(TwitchTokenIntentEntity)
+      .where('user_id = :holder', { holder })
+      .andWhere('intent IN (:...intents)', { intents })
+      .execute();
+  }
+  await m
+    .createQueryBuilder()
+    .insert()
+    .into(TwitchTokenIntentEntity)
+    .values(intents.map((intent) => ({ intent, userId })))
+    .updateEntity(false)
+    .execute();
+}

@@ -1,0 +1,98 @@
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { AccessToken, TokenInfo } from './tokens/access-token.js';
+
+/** Event names emitted through `@nestjs/event-emitter`. Listen with `@OnEvent(TwitchAuthEvent.TokenRefreshed)`. */
+export const TwitchAuthEvent = {
+  TokenAdded: 'twitch.token.added',
+  TokenRefreshed: 'twitch.token.refreshed',
+  TokenRefreshFailed: 'twitch.token.refresh_failed',
+  TokenRevoked: 'twitch.token.revoked',
+  OAuthAuthorized: 'twitch.oauth.authorized',
+  OAuthFailed: 'twitch.oauth.failed',
+  EventSubNotification: 'twitch.eventsub.notification',
+  EventSubRevocation: 'twitch.eventsub.revocation',
+} as const;
+
+/** `twitch.eventsub.<type>` for one subscription type, e.g. `twitch.eventsub.channel.follow`. */
+export function eventSubEventName(subscriptionType: string): string {
+  return `twitch.eventsub.${subscriptionType}`;
+}
+
+/**
+ * Payload of `twitch.token.added` and `twitch.token.refreshed`. It carries no
+ * secret as data; a handler that needs the token opts in by calling `token()`.
+ */
+export class TokenIssuedEvent {
+  readonly #token: AccessToken;
+
+  constructor(
+    readonly info: TokenInfo,
+    token: AccessToken,
+  ) {
+    this.#token = token;
+  }
+
+  get userId(): string {
+    return this.info.userId;
+  }
+
+  /** Opt-in access to the token with its secrets. */
+  token(): AccessToken {
+    return this.#token;
+  }
+}
+
+/** Payload of `twitch.token.refresh_failed`. */
+export interface TokenRefreshFailedEvent {
+  userId: string;
+  /** True when the user must authorize again; false when a retry may succeed. */
+  permanent: boolean;
+  /** Error class name and message (never a secret). */
+  reason: string;
+}
+
+/** Payload of `twitch.token.revoked`: validation or refresh found the grant dead. */
+export interface TokenRevokedEvent {
+  userId: string;
+  login: string | null;
+  reason: string;
+}
+
+/** Payload of `twitch.oauth.authorized`. */
+export interface OAuthAuthorizedEvent {
+  info: TokenInfo;
+}
+
+/** Payload of `twitch.oauth.failed`. */
+export interface OAuthFailedEvent {
+  /** Short machine-readable reason, e.g. `state_expired`, `access_denied`. */
+  reason: string;
+  message: string;
+}
+
+/**
+ * Emits the module's events when the app imported `EventEmitterModule.forRoot()`;
+ * otherwise events are dropped (the module warns once at startup).
+ */
+@Injectable()
+export class TwitchAuthEventPublisher {
+  private readonly logger = new Logger('TwitchAuth');
+
+  constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+
+  /** Whether anyone can receive events. */
+  get enabled(): boolean {
+    return this.emitter !== undefined;
+  }
+
+  /** Emits `name` synchronously; a throwing listener is logged, never propagated to token code. */
+  emit(name: string, payload: unknown): void {
+    if (!this.emitter) return;
+    try {
+      this.emitter.emit(name, payload);
+    } catch (error) {
+      this.logger.error(`A listener of ${name} threw: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+import { Module, type DynamicModule, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from './twitch-auth.constants.js';
+import { TwitchAuthConfigError } from './twitch-auth.errors.js';
+import { TwitchAuthEventPublisher } from './twitch-auth.events.js';
+import {
+  resolveTwitchAuthOptions,
+  type ResolvedTwitchAuthOptions,
+  type TokenStorageOption,
+  type TwitchAuthModuleOptions,
+} from './twitch-auth.options.js';
+import type { TwitchAuthModuleParts, TwitchAuthModulePartsFactory, TwitchAuthRoutes } from './twitch-auth.module-parts.js';
+import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
+import { TokenRepository } from './storage/token-repository.interface.js';
+import { TypeOrmTokenRepository } from './storage/typeorm/typeorm-token.repository.js';
+import { twitchAuthEntities } from './storage/typeorm/index.js';
+import { AppTokenProvider } from './tokens/app-token.provider.js';
+import { DeviceFlowPoller } from './tokens/device-flow.js';
+import { TokenCache } from './tokens/token-cache.js';
+import { TokenCipher } from './tokens/token-cipher.js';
+import { TokenRefresher } from './tokens/token-refresher.js';
+import type { TokenSource } from './tokens/token-source.interface.js';
+import { TokenStore } from './tokens/token-store.js';
+import { TokenService } from './tokens/token.service.js';
+import { TwitchIdentityClient } from './twitch/twitch-identity.client.js';
+
+/** Injection token of the options exactly as given to `forRoot`/`forRootAsync`'s factory. */
+export const TWITCH_AUTH_MODULE_OPTIONS = Symbol('TWITCH_AUTH_MODULE_OPTIONS');
+
+/** Options whose values shape the module itself, so `forRootAsync` takes them synchronously. */
+export interface TwitchAuthStructuralOptions {
+  /** Default 'memory'. */
+  storage?: TokenStorageOption;
+  tokenSource?: Type<TokenSource>;
+  isGlobal?: boolean;
+}
+
+/**
+ * `forRootAsync` only: where to mount the built-in routes (`forRoot` reads
+ * them from `oauth` and `eventSub`). Default: OAuth at `/oauth` and
+ * `/oauth/callback`; no EventSub receiver.
+ */
+export interface TwitchAuthAsyncRoutes {
+  oauth?: { path?: string; callbackPath?: string } | false;
+  eventSub?: { path?: string } | false;
+}
+
+/**
+ * The features mounted next to the token core. Each entry contributes
+ * providers and controllers; see `TwitchAuthModuleParts`.
+ */
+const FEATURES: TwitchAuthModulePartsFactory[] = [];
+
+/** `forRootAsync`: runtime values from a factory (e.g. `ConfigService`), structure given directly. */
+export interface TwitchAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>, TwitchAuthStructuralOptions {
+  routes?: TwitchAuthAsyncRoutes;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  useFactory: (...args: any[]) => TwitchAuthRuntimeOptions | Promise<TwitchAuthRuntimeOptions>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  inject?: any[];
+}
+
+/** What `forRootAsync`'s factory returns: every option but the structural ones. */
+export type TwitchAuthRuntimeOptions = Omit<TwitchAuthModuleOptions, keyof TwitchAuthStructuralOptions>;
+
+/**
+ * The module. Import it once, in the root module:
+ *
+ * ```ts
+ * TwitchAuthModule.forRoot({ clientId, clientSecret, storage: 'typeorm' })
+ * ```
+ * then inject `TokenService` anywhere.
+ */
+@Module({})
+export class TwitchAuthModule {
+  /** Configures the module with static options. */
+  static forRoot(options: TwitchAuthModuleOptions): DynamicModule {
+    // Fail at import time with a clear message, before Nest builds anything.
+    const resolved = resolveTwitchAuthOptions(options);
+    const routes: TwitchAuthRoutes = {
+      oauth: resolved.oauth.enabled ? { path: resolved.oauth.path, callbackPath: resolved.oauth.callbackPath } : null,
+      eventSub: resolved.eventSub ? { path: resolved.eventSub.path } : null,
+    };
+    return this.build({ provide: TWITCH_AUTH_MODULE_OPTIONS, useValue: options }, options, [], routes);
+  }
+
+  /** Configures the module from a factory, e.g. one that reads `ConfigService`. */
+  static forRootAsync(options: TwitchAuthModuleAsyncOptions): DynamicModule {
+    if (typeof options?.useFactory !== 'function') {
+      throw new TwitchAuthConfigError('TwitchAuthModule.forRootAsync needs useFactory.');
+    }
+    return this.build(
+      { provide: TWITCH_AUTH_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+      options,
+      options.imports ?? [],
+      asyncRoutes(options.routes),
+    );
+  }
+
+  private static build(
+    optionsProvider: Provider,
+    structure: TwitchAuthStructuralOptions,
+    imports: NonNullable<ModuleMetadata['imports']>,
+    routes: TwitchAuthRoutes,
+  ): DynamicModule {
+    const storage = structure.storage ?? 'memory';
+    const providers: Provider[] = [
+      optionsProvider,
+      {
+        provide: TWITCH_AUTH_RESOLVED_OPTIONS,
+        useFactory: (raw: TwitchAuthModuleOptions) => resolveTwitchAuthOptions(raw),
+        inject: [TWITCH_AUTH_MODULE_OPTIONS],
+      },
+      {
+        provide: TokenCipher,
+        useFactory: (o: ResolvedTwitchAuthOptions) => new TokenCipher(o.encryptionKey),
+        inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
+      },
+      {
+        provide: TwitchIdentityClient,
+        useFactory: (o: ResolvedTwitchAuthOptions) =>
+          new TwitchIdentityClient({
+            clientId: o.clientId,
+            clientSecret: o.clientSecret,
+            redirectUri: o.redirectUri,
+            idBaseUrl: o.twitch.idBaseUrl,
+            timeoutMs: o.twitch.timeoutMs,
+          }),
+        inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
+      },
+      repositoryProvider(storage),
+      TwitchAuthEventPublisher,
+      TokenStore,
+      TokenCache,
+      TokenRefresher,
+      AppTokenProvider,
+      DeviceFlowPoller,
+      TokenService,
+    ];
+    if (structure.tokenSource) {
+      providers.push(structure.tokenSource, { provide: TWITCH_AUTH_TOKEN_SOURCE, useExisting: structure.tokenSource });
+    }
+    const controllers: Type[] = [];
+    const exports: NonNullable<TwitchAuthModuleParts['exports']> = [TokenService, TokenRepository, TwitchIdentityClient, TWITCH_AUTH_RESOLVED_OPTIONS];
+    for (const feature of FEATURES) {
+      const parts = feature(routes);
+      providers.push(...(parts.providers ?? []));
+      controllers.push(...(parts.controllers ?? []));
+      exports.push(...(parts.exports ?? []));
+    }
+    const moduleImports = [...imports];
+    if (storage === 'typeorm') moduleImports.push(TypeOrmModule.forFeature(twitchAuthEntities));
+    return {
+      module: TwitchAuthModule,
+      global: structure.isGlobal ?? false,
+      imports: moduleImports,
+      providers,
+      controllers,
+      exports,
+    };
+  }
+}
+
+function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
+  const oauth = routes.oauth === false ? null : { path: routes.oauth?.path ?? '/oauth', callbackPath: routes.oauth?.callbackPath ?? '/oauth/callback' };
+  const eventSub = routes.eventSub ? { path: routes.eventSub.path ?? '/eventsub/callback' } : null;
+  return { oauth, eventSub };
+}
+
+function repositoryProvider(storage: TokenStorageOption): Provider {
+  if (storage === 'memory') return { provide: TokenRepository, useClass: InMemoryTokenRepository };
+  if (storage === 'typeorm') return { provide: TokenRepository, useClass: TypeOrmTokenRepository };
+  if (typeof storage === 'function') return { provide: TokenRepository, useClass: storage };
+  if (storage && typeof storage === 'object' && typeof (storage as TokenRepository).acquireLease === 'function') {
+    return { provide: TokenRepository, useValue: storage };
+  }
+  throw new TwitchAuthConfigError(
+    `storage must be 'memory', 'typeorm', a TokenRepository class or a TokenRepository instance; got ${String(storage)}.`,
+  );
+}

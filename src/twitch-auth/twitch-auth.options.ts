@@ -1,0 +1,233 @@
+import type { Type } from '@nestjs/common';
+import { TwitchAuthConfigError } from './twitch-auth.errors.js';
+import type { TokenRepository } from './storage/token-repository.interface.js';
+import type { TokenSource } from './tokens/token-source.interface.js';
+
+/** Options of the OAuth routes (`OAuthController`). */
+export interface OAuthRouteOptions {
+  /** Set false to register no routes (use `TokenService.getAuthorizationUrl`/`exchangeCode` yourself). Default true. */
+  enabled?: boolean;
+  /** Start path. Default `/oauth`. */
+  path?: string;
+  /** Callback path; must be the path of `redirectUri`. Default `/oauth/callback`. */
+  callbackPath?: string;
+  /** How long a `state` is accepted. Default 600. */
+  stateTtlSeconds?: number;
+  /** Where to send the browser after success instead of the built-in page (same-origin path or absolute URL). */
+  successRedirect?: string;
+}
+
+/** Options of the EventSub webhook receiver. */
+export interface EventSubOptions {
+  /** The webhook secret given to Twitch on subscribe: 10 to 100 ASCII characters. Not the client secret. */
+  secret: string;
+  /** Secrets still accepted during a rotation. */
+  previousSecrets?: string[];
+  /** Callback path. Default `/eventsub/callback`. */
+  path?: string;
+  /** Public HTTPS origin Twitch reaches this app at, e.g. `https://bot.example.com`; needed to subscribe. */
+  publicUrl?: string;
+  /** Messages older than this are rejected as replays. Default 600. */
+  maxMessageAgeSeconds?: number;
+}
+
+/** Options of the scheduled validate-and-refresh provider. */
+export interface MaintenanceOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** How often due tokens are looked for. Default 60. */
+  tickSeconds?: number;
+  /** Refresh tokens expiring within this many seconds. Default 600. */
+  refreshBeforeExpirySeconds?: number;
+  /** Validate every token at least this often; Twitch requires hourly. Default 3600. */
+  validateEverySeconds?: number;
+  /** Tokens worked on at once per tick. Default 8. */
+  concurrency?: number;
+}
+
+/** Where Twitch lives; override to point at FakeTwitch in tests. */
+export interface TwitchEndpointOptions {
+  /** Default `https://id.twitch.tv`. */
+  idBaseUrl?: string;
+  /** Default `https://api.twitch.tv/helix`. */
+  helixBaseUrl?: string;
+  /** Per-request timeout. Default 10000. */
+  timeoutMs?: number;
+}
+
+/** Storage choice: a class (built by Nest, may inject), an instance, or a built-in name. */
+export type TokenStorageOption = Type<TokenRepository> | TokenRepository | 'memory' | 'typeorm';
+
+/** Everything `TwitchAuthModule.forRoot` accepts. */
+export interface TwitchAuthModuleOptions {
+  clientId: string;
+  /** Absent means a public client: device flow only, refresh without secret. */
+  clientSecret?: string;
+  /** Must equal the redirect URL registered at Twitch. Default `http://localhost:3000/oauth/callback`. */
+  redirectUri?: string;
+  /** Scopes asked when a flow is started without any. */
+  defaultScopes?: string[];
+  /** Default 'memory' (with a startup warning). */
+  storage?: TokenStorageOption;
+  /** 32 bytes as base64 or hex; tokens are AES-256-GCM encrypted at rest when set. */
+  encryptionKey?: string;
+  oauth?: OAuthRouteOptions;
+  eventSub?: EventSubOptions;
+  maintenance?: MaintenanceOptions;
+  /** "Simple" mode: seed this one token at boot. */
+  token?: { accessToken: string; refreshToken?: string };
+  /** Asked for a token when none fits. */
+  tokenSource?: Type<TokenSource>;
+  twitch?: TwitchEndpointOptions;
+  /** Register the module globally. Default false. */
+  isGlobal?: boolean;
+}
+
+/** Options with every default filled in, as the module's providers read them. */
+export interface ResolvedTwitchAuthOptions {
+  clientId: string;
+  clientSecret: string | null;
+  redirectUri: string;
+  defaultScopes: string[];
+  encryptionKey: string | null;
+  oauth: Required<Omit<OAuthRouteOptions, 'successRedirect'>> & { successRedirect: string | null };
+  eventSub: (Required<Omit<EventSubOptions, 'publicUrl'>> & { publicUrl: string | null }) | null;
+  maintenance: Required<MaintenanceOptions>;
+  token: { accessToken: string; refreshToken: string | null } | null;
+  twitch: Required<TwitchEndpointOptions>;
+}
+
+const SCOPE_PATTERN = /^[a-z0-9_]+(:[a-z0-9_]+)*$/;
+
+/** Fills defaults and checks every option, throwing `TwitchAuthConfigError` naming the first bad one. */
+export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): ResolvedTwitchAuthOptions {
+  if (!options || typeof options !== 'object') throw new TwitchAuthConfigError('TwitchAuthModule options must be an object.');
+  const clientId = requireText(options.clientId, 'clientId', 'the Client ID of your app in the Twitch developer console');
+  const clientSecret = optionalText(options.clientSecret, 'clientSecret');
+  const redirectUri = options.redirectUri ?? 'http://localhost:3000/oauth/callback';
+  requireHttpUrl(redirectUri, 'redirectUri');
+  const defaultScopes = options.defaultScopes ?? [];
+  checkScopes(defaultScopes, 'defaultScopes');
+
+  const oauth = {
+    enabled: options.oauth?.enabled ?? true,
+    path: normalisePath(options.oauth?.path ?? '/oauth', 'oauth.path'),
+    callbackPath: normalisePath(options.oauth?.callbackPath ?? new URL(redirectUri).pathname, 'oauth.callbackPath'),
+    stateTtlSeconds: positive(options.oauth?.stateTtlSeconds ?? 600, 'oauth.stateTtlSeconds'),
+    successRedirect: options.oauth?.successRedirect ?? null,
+  };
+
+  let eventSub: ResolvedTwitchAuthOptions['eventSub'] = null;
+  if (options.eventSub) {
+    const e = options.eventSub;
+    checkEventSubSecret(e.secret, 'eventSub.secret');
+    (e.previousSecrets ?? []).forEach((s, i) => checkEventSubSecret(s, `eventSub.previousSecrets[${i}]`));
+    if (e.publicUrl !== undefined) requireHttpUrl(e.publicUrl, 'eventSub.publicUrl');
+    eventSub = {
+      secret: e.secret,
+      previousSecrets: e.previousSecrets ?? [],
+      path: normalisePath(e.path ?? '/eventsub/callback', 'eventSub.path'),
+      publicUrl: e.publicUrl ? e.publicUrl.replace(/\/+$/, '') : null,
+      maxMessageAgeSeconds: positive(e.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'),
+    };
+  }
+
+  const m = options.maintenance ?? {};
+  const maintenance = {
+    enabled: m.enabled ?? true,
+    tickSeconds: positive(m.tickSeconds ?? 60, 'maintenance.tickSeconds'),
+    refreshBeforeExpirySeconds: nonNegative(m.refreshBeforeExpirySeconds ?? 600, 'maintenance.refreshBeforeExpirySeconds'),
+    validateEverySeconds: positive(m.validateEverySeconds ?? 3600, 'maintenance.validateEverySeconds'),
+    concurrency: positiveInteger(m.concurrency ?? 8, 'maintenance.concurrency'),
+  };
+  if (maintenance.validateEverySeconds > 3600) {
+    throw new TwitchAuthConfigError(
+      `maintenance.validateEverySeconds is ${maintenance.validateEverySeconds}; Twitch requires every token to be validated at least hourly, so it must be at most 3600.`,
+    );
+  }
+
+  let token: ResolvedTwitchAuthOptions['token'] = null;
+  if (options.token) {
+    token = {
+      accessToken: requireText(options.token.accessToken, 'token.accessToken', 'the access token to seed in simple mode'),
+      refreshToken: optionalText(options.token.refreshToken, 'token.refreshToken'),
+    };
+  }
+
+  const t = options.twitch ?? {};
+  const twitch = {
+    idBaseUrl: stripSlash(t.idBaseUrl ?? 'https://id.twitch.tv'),
+    helixBaseUrl: stripSlash(t.helixBaseUrl ?? 'https://api.twitch.tv/helix'),
+    timeoutMs: positive(t.timeoutMs ?? 10_000, 'twitch.timeoutMs'),
+  };
+  requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
+  requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
+
+  const encryptionKey = optionalText(options.encryptionKey, 'encryptionKey');
+  return { clientId, clientSecret, redirectUri, defaultScopes, encryptionKey, oauth, eventSub, maintenance, token, twitch };
+}
+
+/** Throws unless every scope has Twitch's syntax (`chat:read`, `moderator:manage:banned_users`...). */
+export function checkScopes(scopes: unknown, option: string): asserts scopes is string[] {
+  if (!Array.isArray(scopes)) throw new TwitchAuthConfigError(`${option} must be an array of scope strings.`);
+  for (const scope of scopes) {
+    if (typeof scope !== 'string' || !SCOPE_PATTERN.test(scope)) {
+      throw new TwitchAuthConfigError(`${option} contains "${String(scope)}", which is not a Twitch scope (expected e.g. "chat:read").`);
+    }
+  }
+}
+
+function requireText(value: unknown, option: string, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TwitchAuthConfigError(`${option} is required: ${what}.`);
+  }
+  return value;
+}
+
+function optionalText(value: unknown, option: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.trim() === '') throw new TwitchAuthConfigError(`${option} must be a non-empty string when given.`);
+  return value;
+}
+
+function requireHttpUrl(value: string, option: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TwitchAuthConfigError(`${option} must be an absolute http(s) URL; got "${value}".`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TwitchAuthConfigError(`${option} must be an http(s) URL; got "${value}".`);
+  }
+}
+
+function normalisePath(value: string, option: string): string {
+  if (typeof value !== 'string' || !value.startsWith('/')) throw new TwitchAuthConfigError(`${option} must be a path starting with "/"; got "${String(value)}".`);
+  return value.length > 1 ? value.replace(/\/+$/, '') : value;
+}
+
+function positive(value: number, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TwitchAuthConfigError(`${option} must be a positive number; got ${String(value)}.`);
+  return value;
+}
+
+function nonNegative(value: number, option: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TwitchAuthConfigError(`${option} must be zero or a positive number; got ${String(value)}.`);
+  return value;
+}
+
+function positiveInteger(value: number, option: string): number {
+  if (!Number.isInteger(value) || value <= 0) throw new TwitchAuthConfigError(`${option} must be a positive integer; got ${String(value)}.`);
+  return value;
+}
+
+function checkEventSubSecret(value: unknown, option: string): void {
+  if (typeof value !== 'string' || value.length < 10 || value.length > 100 || !/^[\x20-\x7e]+$/.test(value)) {
+    throw new TwitchAuthConfigError(`${option} must be 10 to 100 printable ASCII characters (Twitch's rule for EventSub secrets).`);
+  }
+}
+
+function stripSlash(value: string): string {
+  return typeof value === 'string' ? value.replace(/\/+$/, '') : value;
+}
