@@ -10,6 +10,9 @@ import {
   type TwitchAuthModuleOptions,
 } from './twitch-auth.options.js';
 import type { TwitchAuthModuleParts, TwitchAuthModulePartsFactory, TwitchAuthRoutes } from './twitch-auth.module-parts.js';
+import { ClaimStore } from './storage/claim-store.interface.js';
+import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
+import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
 import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
 import { TokenRepository } from './storage/token-repository.interface.js';
 import { TypeOrmTokenRepository } from './storage/typeorm/typeorm-token.repository.js';
@@ -129,6 +132,7 @@ export class TwitchAuthModule {
         inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
       },
       repositoryProvider(storage),
+      claimStoreProvider(storage),
       TwitchAuthEventPublisher,
       TokenStore,
       TokenCache,
@@ -141,7 +145,7 @@ export class TwitchAuthModule {
       providers.push(structure.tokenSource, { provide: TWITCH_AUTH_TOKEN_SOURCE, useExisting: structure.tokenSource });
     }
     const controllers: Type[] = [];
-    const exports: NonNullable<TwitchAuthModuleParts['exports']> = [TokenService, TokenRepository, TwitchIdentityClient, TWITCH_AUTH_RESOLVED_OPTIONS];
+    const exports: NonNullable<TwitchAuthModuleParts['exports']> = [TokenService, TokenRepository, ClaimStore, TwitchIdentityClient, TWITCH_AUTH_RESOLVED_OPTIONS];
     for (const feature of FEATURES) {
       const parts = feature(routes);
       providers.push(...(parts.providers ?? []));
@@ -165,6 +169,20 @@ function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
   const oauth = routes.oauth === false ? null : { path: routes.oauth?.path ?? '/oauth', callbackPath: routes.oauth?.callbackPath ?? '/oauth/callback' };
   const eventSub = routes.eventSub ? { path: routes.eventSub.path ?? '/eventsub/callback' } : null;
   return { oauth, eventSub };
+}
+
+/**
+ * The claim store follows the storage choice: the database for 'typeorm', a
+ * custom repository that also implements `ClaimStore`, or else this process's memory.
+ */
+function claimStoreProvider(storage: TokenStorageOption): Provider {
+  if (storage === 'typeorm') return { provide: ClaimStore, useClass: TypeOrmClaimStore };
+  return {
+    provide: ClaimStore,
+    useFactory: (repository: TokenRepository & Partial<ClaimStore>) =>
+      typeof repository.claim === 'function' ? (repository as unknown as ClaimStore) : new InMemoryClaimStore(),
+    inject: [TokenRepository],
+  };
 }
 
 function repositoryProvider(storage: TokenStorageOption): Provider {

@@ -6,3 +6,6 @@ export { TypeOrmTokenRepository } from './typeorm-token.repository.js';
 export { TokenStorageError } from './token-storage.error.js';
 export { dataSourceOptionsFromUrl } from './database-url.js';
 export type { DataSourceUrlExtras } from './database-url.js';
+export { TwitchAuthClaimEntity } from './twitch-auth-claim.entity.js';
+export { CreateTwitchAuthClaims1795320000000 } from './migrations/1795320000000-CreateTwitchAuthClaims.js';
+export { TypeOrmClaimStore } from './typeorm-claim.store.js';

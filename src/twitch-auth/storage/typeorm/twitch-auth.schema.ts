@@ -1,9 +1,11 @@
 import { CreateTwitchTokens1795316405494 } from './migrations/1795316405494-CreateTwitchTokens.js';
+import { CreateTwitchAuthClaims1795320000000 } from './migrations/1795320000000-CreateTwitchAuthClaims.js';
+import { TwitchAuthClaimEntity } from './twitch-auth-claim.entity.js';
 import { TwitchTokenIntentEntity } from './twitch-token-intent.entity.js';
 import { TwitchTokenEntity } from './twitch-token.entity.js';
 
 /** Entities to add to your DataSource's `entities` (or let `autoLoadEntities` find them through the module). */
-export const twitchAuthEntities = [TwitchTokenEntity, TwitchTokenIntentEntity];
+export const twitchAuthEntities = [TwitchTokenEntity, TwitchTokenIntentEntity, TwitchAuthClaimEntity];
 
 /** Migrations to add to your DataSource's `migrations`, oldest first; new ones are appended, never edited. */
-export const twitchAuthMigrations = [CreateTwitchTokens1795316405494];
+export const twitchAuthMigrations = [CreateTwitchTokens1795316405494, CreateTwitchAuthClaims1795320000000];

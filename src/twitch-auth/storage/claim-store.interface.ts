@@ -1,0 +1,17 @@
+/**
+ * Remembers one-time keys for a while so that several instances agree a key
+ * was used once: an OAuth `state` may be redeemed once, an EventSub message
+ * id dispatched once. The interface and its injection token share one name.
+ */
+export interface ClaimStore {
+  /**
+   * Records `key` in `namespace` until `expiresAt` (ms since the epoch).
+   * Resolves true for the first claim of a live key, false when it was
+   * already claimed and has not yet expired. Atomic across every instance
+   * sharing the store.
+   */
+  claim(namespace: string, key: string, expiresAt: number): Promise<boolean>;
+}
+
+/** Injection token of the configured claim store. */
+export const ClaimStore = Symbol('ClaimStore');
