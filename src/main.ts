@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module.js';
+import { FakeTwitch } from './twitch-auth/testing/index.js';
+
+/**
+ * Starts the demo. Without TWITCH_CLIENT_ID it starts the bundled FakeTwitch
+ * on a loopback port and points itself at it, so it runs offline.
+ */
+async function bootstrap(): Promise<void> {
+  const logger = new Logger('Demo');
+  let fake: FakeTwitch | null = null;
+  if (!process.env.TWITCH_CLIENT_ID) {
+    fake = await FakeTwitch.start();
+    process.env.TWITCH_CLIENT_ID = fake.clientId;
+    process.env.TWITCH_CLIENT_SECRET = fake.clientSecret ?? '';
+    process.env.TWITCH_ID_BASE_URL = fake.idBaseUrl;
+    process.env.TWITCH_HELIX_BASE_URL = fake.helixBaseUrl;
+    process.env.TWITCH_AUTH_DEMO_FAKE = '1';
+    logger.warn(`TWITCH_CLIENT_ID is not set: running against FakeTwitch at ${fake.url} (offline mode, no real Twitch account involved).`);
+  }
+  const app = await NestFactory.create(AppModule, { rawBody: true });
+  app.enableShutdownHooks();
+  const port = Number(process.env.PORT ?? 3000);
+  const host = process.env.HOST ?? '127.0.0.1';
+  await app.listen(port, host);
+  logger.log(`Demo listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`);
+  if (fake) {
+    const stopFake = fake;
+    process.once('beforeExit', () => void stopFake.close());
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopFake.close());
+  }
+}
+
+void bootstrap().catch((error: unknown) => {
+  new Logger('Demo').error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
