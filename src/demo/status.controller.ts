@@ -11,7 +11,8 @@ export class StatusController {
   async page(): Promise<string> {
     const tokens = await this.tokens.listTokens();
     const rows = tokens.map(row).join('') || '<tr><td colspan="5">No tokens yet.</td></tr>';
-    const mode = process.env.TWITCH_AUTH_DEMO_FAKE === '1' ? '<p><strong>Offline mode:</strong> running against the bundled FakeTwitch.</p>' : '';
+    const mode =
+      process.env.TWITCH_AUTH_DEMO_FAKE === '1' ? '<p><strong>Offline mode:</strong> running against the bundled FakeTwitch.</p>' : '';
     return `<!doctype html><html><head><title>nestjs-twitch-auth demo</title></head><body>
 <h1>nestjs-twitch-auth demo</h1>${mode}
 <p><a href="/oauth?scopes=chat:read+chat:edit">Authorize a Twitch account</a></p>

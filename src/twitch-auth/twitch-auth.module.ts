@@ -145,7 +145,13 @@ export class TwitchAuthModule {
       providers.push(structure.tokenSource, { provide: TWITCH_AUTH_TOKEN_SOURCE, useExisting: structure.tokenSource });
     }
     const controllers: Type[] = [];
-    const exports: NonNullable<TwitchAuthModuleParts['exports']> = [TokenService, TokenRepository, ClaimStore, TwitchIdentityClient, TWITCH_AUTH_RESOLVED_OPTIONS];
+    const exports: NonNullable<TwitchAuthModuleParts['exports']> = [
+      TokenService,
+      TokenRepository,
+      ClaimStore,
+      TwitchIdentityClient,
+      TWITCH_AUTH_RESOLVED_OPTIONS,
+    ];
     for (const feature of FEATURES) {
       const parts = feature(routes);
       providers.push(...(parts.providers ?? []));
@@ -166,7 +172,8 @@ export class TwitchAuthModule {
 }
 
 function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
-  const oauth = routes.oauth === false ? null : { path: routes.oauth?.path ?? '/oauth', callbackPath: routes.oauth?.callbackPath ?? '/oauth/callback' };
+  const oauth =
+    routes.oauth === false ? null : { path: routes.oauth?.path ?? '/oauth', callbackPath: routes.oauth?.callbackPath ?? '/oauth/callback' };
   const eventSub = routes.eventSub ? { path: routes.eventSub.path ?? '/eventsub/callback' } : null;
   return { oauth, eventSub };
 }

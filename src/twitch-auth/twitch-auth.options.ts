@@ -203,22 +203,26 @@ function requireHttpUrl(value: string, option: string): void {
 }
 
 function normalisePath(value: string, option: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/')) throw new TwitchAuthConfigError(`${option} must be a path starting with "/"; got "${String(value)}".`);
+  if (typeof value !== 'string' || !value.startsWith('/'))
+    throw new TwitchAuthConfigError(`${option} must be a path starting with "/"; got "${String(value)}".`);
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 
 function positive(value: number, option: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new TwitchAuthConfigError(`${option} must be a positive number; got ${String(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new TwitchAuthConfigError(`${option} must be a positive number; got ${String(value)}.`);
   return value;
 }
 
 function nonNegative(value: number, option: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new TwitchAuthConfigError(`${option} must be zero or a positive number; got ${String(value)}.`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new TwitchAuthConfigError(`${option} must be zero or a positive number; got ${String(value)}.`);
   return value;
 }
 
 function positiveInteger(value: number, option: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new TwitchAuthConfigError(`${option} must be a positive integer; got ${String(value)}.`);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new TwitchAuthConfigError(`${option} must be a positive integer; got ${String(value)}.`);
   return value;
 }
 

@@ -4,7 +4,10 @@ import { requirePostgres, type ThrowawayPostgres } from '../support/postgres.js'
 import { tempDir } from '../support/temp.js';
 
 /** The semantics every ClaimStore keeps; run against each implementation. */
-function describeClaimStoreContract(name: string, setup: () => Promise<{ stores: [ClaimStore, ClaimStore]; teardown(): Promise<void> } | null>) {
+function describeClaimStoreContract(
+  name: string,
+  setup: () => Promise<{ stores: [ClaimStore, ClaimStore]; teardown(): Promise<void> } | null>,
+) {
   describe(`ClaimStore contract: ${name}`, () => {
     let stores: [ClaimStore, ClaimStore] | null = null;
     let teardown: () => Promise<void> = async () => {};

@@ -69,7 +69,11 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
 
   const app =
     config.adapter === 'fastify'
-      ? await NestFactory.create<NestFastifyApplication>(TestRootModule, new FastifyAdapter(), { logger: captureLogger, rawBody: true, abortOnError: false })
+      ? await NestFactory.create<NestFastifyApplication>(TestRootModule, new FastifyAdapter(), {
+          logger: captureLogger,
+          rawBody: true,
+          abortOnError: false,
+        })
       : await NestFactory.create(TestRootModule, { logger: captureLogger, rawBody: true, abortOnError: false });
   app.enableShutdownHooks();
   const events: SeenEvent[] = [];

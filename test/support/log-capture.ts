@@ -5,7 +5,9 @@ export const capturedLogs: string[] = [];
 
 class CapturingLogger extends ConsoleLogger implements LoggerService {
   private record(level: string, message: unknown, rest: unknown[]): void {
-    const parts = [message, ...rest].map((part) => (part instanceof Error ? `${part.message} ${part.stack ?? ''}` : typeof part === 'string' ? part : JSON.stringify(part)));
+    const parts = [message, ...rest].map((part) =>
+      part instanceof Error ? `${part.message} ${part.stack ?? ''}` : typeof part === 'string' ? part : JSON.stringify(part),
+    );
     capturedLogs.push(`${level} ${parts.join(' ')}`);
   }
   override log(message: unknown, ...rest: unknown[]): void {

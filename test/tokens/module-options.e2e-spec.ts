@@ -104,7 +104,10 @@ describe('TwitchAuthModule options and wiring', () => {
   it('simple mode seeds the configured token at boot under the "default" intent, and never replaces a newer stored one', async () => {
     const repository = new InMemoryTokenRepository();
     const issued = fake.issueToken({ userId: '9100', scopes: ['chat:read'] });
-    const first = await createTestApp({ fake, options: { storage: repository, token: { accessToken: issued.accessToken, refreshToken: issued.refreshToken } } });
+    const first = await createTestApp({
+      fake,
+      options: { storage: repository, token: { accessToken: issued.accessToken, refreshToken: issued.refreshToken } },
+    });
     try {
       const token = await first.tokens.getTokenForIntent(SIMPLE_MODE_INTENT);
       expect(token.userId).toBe('9100');
@@ -114,7 +117,10 @@ describe('TwitchAuthModule options and wiring', () => {
     }
     // Restart with the same (now stale) configured token: the refreshed stored token wins.
     const stored = await repository.get('9100');
-    const second = await createTestApp({ fake, options: { storage: repository, token: { accessToken: issued.accessToken, refreshToken: issued.refreshToken } } });
+    const second = await createTestApp({
+      fake,
+      options: { storage: repository, token: { accessToken: issued.accessToken, refreshToken: issued.refreshToken } },
+    });
     try {
       expect((await second.tokens.getTokenForIntent(SIMPLE_MODE_INTENT)).accessToken).toBe(stored!.accessToken);
       expect(fake.reusedRefreshTokens).toHaveLength(0);

@@ -1,5 +1,5 @@
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
-import { createTestApp, secondsAgo, type TestApp } from '../support/app.js';
+import { createTestApp, secondsAgo } from '../support/app.js';
 import { requirePostgres, type ThrowawayPostgres } from '../support/postgres.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';

@@ -63,7 +63,9 @@ describe('single-flight refresh in one process (in-memory storage)', () => {
 
   it('a token that is not due is served from memory without asking Twitch or refreshing', async () => {
     const issued = fake.issueToken({ userId: '4001', scopes: ['chat:read'] });
-    await t.tokens.addToken('4001', issued.accessToken, issued.refreshToken, ['chat:read'], { expiresAt: new Date(Date.now() + 3_600_000) });
+    await t.tokens.addToken('4001', issued.accessToken, issued.refreshToken, ['chat:read'], {
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
     fake.clearRequests();
     for (let i = 0; i < 100; i++) expect(await t.tokens.getAccessToken('4001', ['chat:read'])).toBe(issued.accessToken);
     expect(fake.requests).toHaveLength(0);

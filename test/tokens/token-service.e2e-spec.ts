@@ -153,7 +153,10 @@ describe('TokenService against FakeTwitch', () => {
 
   it('reportUnauthorized refreshes once for the rejected token and hands newer tokens to late reporters', async () => {
     const issued = await seed('7007', ['chat:read'], null);
-    const [a, b] = await Promise.all([t.tokens.reportUnauthorized('7007', issued.accessToken), t.tokens.reportUnauthorized('7007', issued.accessToken)]);
+    const [a, b] = await Promise.all([
+      t.tokens.reportUnauthorized('7007', issued.accessToken),
+      t.tokens.reportUnauthorized('7007', issued.accessToken),
+    ]);
     expect(a.accessToken).toBe(b.accessToken);
     expect(a.accessToken).not.toBe(issued.accessToken);
     const late = await t.tokens.reportUnauthorized('7007', issued.accessToken);

@@ -1,11 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type {
-  NewStoredToken,
-  StoredToken,
-  StoredTokenChanges,
-  TokenRepository,
-  UpdateCondition,
-} from './token-repository.interface.js';
+import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, UpdateCondition } from './token-repository.interface.js';
 
 /**
  * Keeps tokens in this process's memory: fast and fine for tests and single
@@ -87,7 +81,13 @@ export class InMemoryTokenRepository implements TokenRepository {
   async listDueForRefresh(expiringBefore: number, now: number, limit: number): Promise<StoredToken[]> {
     const due: StoredToken[] = [];
     for (const row of this.rows.values()) {
-      if (row.status === 'valid' && row.refreshToken !== null && row.expiresAt !== null && row.expiresAt <= expiringBefore && row.retryAt <= now) {
+      if (
+        row.status === 'valid' &&
+        row.refreshToken !== null &&
+        row.expiresAt !== null &&
+        row.expiresAt <= expiringBefore &&
+        row.retryAt <= now
+      ) {
         due.push(row);
       }
     }

@@ -38,9 +38,7 @@ export type NewStoredToken = Omit<StoredToken, 'version' | 'leaseOwner' | 'lease
   Partial<Pick<StoredToken, 'retryAt' | 'failureCount'>>;
 
 /** Fields `update` may change. `leaseOwner: null` in the same write releases the lease. */
-export type StoredTokenChanges = Partial<
-  Omit<StoredToken, 'userId' | 'version' | 'leaseExpiresAt'>
->;
+export type StoredTokenChanges = Partial<Omit<StoredToken, 'userId' | 'version' | 'leaseExpiresAt'>>;
 
 /** Preconditions of `update`; every given one must hold or nothing is written. */
 export interface UpdateCondition {

@@ -61,7 +61,9 @@ export class AppTokenProvider {
   private request(): Promise<AccessToken> {
     if (this.options.clientSecret === null) {
       return Promise.reject(
-        new TwitchAuthConfigError('An app access token needs clientSecret (client credentials grant); this module is configured as a public client.'),
+        new TwitchAuthConfigError(
+          'An app access token needs clientSecret (client credentials grant); this module is configured as a public client.',
+        ),
       );
     }
     this.inFlight ??= this.identity

@@ -1,12 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
-import {
-  AuthorizationPendingError,
-  DeviceCodeExpiredError,
-  InvalidDeviceCodeError,
-  SlowDownError,
-} from '../twitch/twitch.errors.js';
+import { AuthorizationPendingError, DeviceCodeExpiredError, InvalidDeviceCodeError, SlowDownError } from '../twitch/twitch.errors.js';
 import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
 import { isTransient } from './token-refresher.js';
 

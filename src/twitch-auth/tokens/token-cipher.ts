@@ -63,6 +63,6 @@ function parseKey(key: string): Buffer {
     if (bytes.length === 32) return bytes;
   }
   throw new TwitchAuthConfigError(
-    'encryptionKey must be 32 random bytes written as base64 (44 characters) or hex (64 characters); generate one with: node -e "console.log(require(\'crypto\').randomBytes(32).toString(\'base64\'))"',
+    "encryptionKey must be 32 random bytes written as base64 (44 characters) or hex (64 characters); generate one with: node -e \"console.log(require('crypto').randomBytes(32).toString('base64'))\"",
   );
 }

@@ -11,12 +11,7 @@ import { InvalidAccessTokenError, InvalidRefreshTokenError, TwitchRateLimitError
 import type { TokenGrant } from '../twitch/twitch.types.js';
 import { TokenCache, refreshDueAt } from './token-cache.js';
 import { TokenStore, toAccessToken, toTokenInfo, type PlainToken } from './token-store.js';
-import {
-  ReauthorizationRequiredError,
-  TokenLeaseTimeoutError,
-  TokenNotFoundError,
-  TokenRefreshFailedError,
-} from './token.errors.js';
+import { ReauthorizationRequiredError, TokenLeaseTimeoutError, TokenNotFoundError, TokenRefreshFailedError } from './token.errors.js';
 
 /** Retry and lease timings; tests may shorten them through the `TokenRefresher.timings` field. */
 export interface RefresherTimings {
@@ -124,7 +119,11 @@ export class TokenRefresher implements OnApplicationShutdown {
               return await this.refreshHeld(row, null);
             } catch (refreshError) {
               if (refreshError instanceof ReauthorizationRequiredError) {
-                this.events.emit(TwitchAuthEvent.TokenRevoked, { userId, login: row.login, reason: 'Twitch reports the token invalid and it could not be refreshed' });
+                this.events.emit(TwitchAuthEvent.TokenRevoked, {
+                  userId,
+                  login: row.login,
+                  reason: 'Twitch reports the token invalid and it could not be refreshed',
+                });
               }
               throw refreshError;
             }
@@ -212,10 +211,14 @@ export class TokenRefresher implements OnApplicationShutdown {
       const written = await this.store.update(next.userId, changes, { leaseOwner: this.instanceId });
       if (!written) {
         this.cache.delete(next.userId);
-        this.logger.warn(`The token of user ${next.userId} was removed or replaced while it was refreshed; the refreshed token was dropped.`);
+        this.logger.warn(
+          `The token of user ${next.userId} was removed or replaced while it was refreshed; the refreshed token was dropped.`,
+        );
       }
     } catch (error) {
-      this.logger.error(`Storing the refreshed token of user ${next.userId} failed (${describe(error)}); it is kept in memory and the write retried.`);
+      this.logger.error(
+        `Storing the refreshed token of user ${next.userId} failed (${describe(error)}); it is kept in memory and the write retried.`,
+      );
       this.pending.set(next.userId, { row: next, changes });
       this.schedulePendingFlush();
     }
@@ -304,7 +307,10 @@ export class TokenRefresher implements OnApplicationShutdown {
       } catch (error) {
         if (!isTransient(error) || attempt >= this.timings.attempts || this.closed) throw error;
         const backoff = this.timings.retryBaseMs * 4 ** (attempt - 1) * (0.75 + Math.random() / 2);
-        const wait = error instanceof TwitchRateLimitError && error.retryAfterMs !== null ? Math.min(Math.max(error.retryAfterMs, backoff), 5_000) : backoff;
+        const wait =
+          error instanceof TwitchRateLimitError && error.retryAfterMs !== null
+            ? Math.min(Math.max(error.retryAfterMs, backoff), 5_000)
+            : backoff;
         await sleep(wait);
         const now = Date.now();
         const renewed = await this.store.repository.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);

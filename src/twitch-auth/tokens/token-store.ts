@@ -51,7 +51,8 @@ export class TokenStore {
   async update(userId: string, changes: StoredTokenChanges, condition?: UpdateCondition): Promise<PlainToken | null> {
     const encrypted: StoredTokenChanges = { ...changes };
     if (changes.accessToken !== undefined) encrypted.accessToken = this.cipher.encrypt(changes.accessToken);
-    if (changes.refreshToken !== undefined && changes.refreshToken !== null) encrypted.refreshToken = this.cipher.encrypt(changes.refreshToken);
+    if (changes.refreshToken !== undefined && changes.refreshToken !== null)
+      encrypted.refreshToken = this.cipher.encrypt(changes.refreshToken);
     return this.decode(await this.repository.update(userId, encrypted, condition));
   }
 

@@ -37,7 +37,10 @@ export class TokenRefreshFailedError extends TwitchAuthError {
     readonly userId: string,
     options?: { cause?: unknown },
   ) {
-    super(`The token of user ${userId} expired and could not be refreshed now (Twitch unreachable or failing); try again shortly.`, options);
+    super(
+      `The token of user ${userId} expired and could not be refreshed now (Twitch unreachable or failing); try again shortly.`,
+      options,
+    );
   }
 }
 
@@ -60,6 +63,8 @@ export class TokenDecryptionError extends TwitchAuthError {
 /** The stored token is encrypted but no `encryptionKey` is configured. */
 export class EncryptionKeyMissingError extends TwitchAuthError {
   constructor(readonly userId: string) {
-    super(`The stored token of user ${userId} is encrypted, but no encryptionKey is configured. The row was left untouched; set encryptionKey.`);
+    super(
+      `The stored token of user ${userId} is encrypted, but no encryptionKey is configured. The row was left untouched; set encryptionKey.`,
+    );
   }
 }

@@ -130,7 +130,11 @@ export class TokenService implements OnApplicationBootstrap {
     for (let attempt = 0; attempt < 5; attempt++) {
       const row = await this.store.get(userId);
       if (!row) throw new TokenNotFoundError({ userId });
-      const written = await this.store.update(userId, { intents: row.intents.filter((i) => !intents.includes(i)) }, { version: row.version });
+      const written = await this.store.update(
+        userId,
+        { intents: row.intents.filter((i) => !intents.includes(i)) },
+        { version: row.version },
+      );
       if (written) return toTokenInfo(written);
     }
     throw new TwitchAuthError(`The token of user ${userId} kept changing while intents were removed; try again.`);
@@ -179,7 +183,13 @@ export class TokenService implements OnApplicationBootstrap {
   }
 
   /** Stores a token as given, without asking Twitch. It is validated by the next maintenance tick. */
-  async addToken(userId: string, accessToken: string, refreshToken?: string | null, scopes: string[] = [], options: AddTokenOptions = {}): Promise<TokenInfo> {
+  async addToken(
+    userId: string,
+    accessToken: string,
+    refreshToken?: string | null,
+    scopes: string[] = [],
+    options: AddTokenOptions = {},
+  ): Promise<TokenInfo> {
     checkScopes(scopes, 'scopes');
     return this.store_({
       userId,
@@ -370,7 +380,9 @@ export class TokenService implements OnApplicationBootstrap {
         if (error instanceof InvalidAccessTokenError) return null;
         throw error;
       });
-      const stored = validation?.userId ? await this.store.repository.get(validation.userId) : await this.store.repository.findByIntent(SIMPLE_MODE_INTENT);
+      const stored = validation?.userId
+        ? await this.store.repository.get(validation.userId)
+        : await this.store.repository.findByIntent(SIMPLE_MODE_INTENT);
       if (stored && stored.status === 'valid') {
         if (!stored.intents.includes(SIMPLE_MODE_INTENT)) await this.addIntents(stored.userId, [SIMPLE_MODE_INTENT]);
         this.logger.log(`Simple mode: using the stored token of user ${stored.userId} (newer than the configured one).`);

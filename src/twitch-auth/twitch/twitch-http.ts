@@ -1,11 +1,5 @@
 import type { WireErrorResponse } from './twitch-wire.types.js';
-import {
-  TwitchNetworkError,
-  TwitchRateLimitError,
-  TwitchServerError,
-  TwitchTimeoutError,
-  type TwitchEndpoint,
-} from './twitch.errors.js';
+import { TwitchNetworkError, TwitchRateLimitError, TwitchServerError, TwitchTimeoutError, type TwitchEndpoint } from './twitch.errors.js';
 
 /** One HTTP exchange with Twitch, with secrets only ever in the body or headers. */
 export interface TwitchHttpRequest {

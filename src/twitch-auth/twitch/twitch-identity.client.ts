@@ -79,7 +79,11 @@ export class TwitchIdentityClient {
     if (response.status !== 200) throw this.failure('device', response);
     const wire = response.body as WireDeviceCodeResponse;
     if (!wire || typeof wire.device_code !== 'string' || typeof wire.user_code !== 'string') {
-      throw new TwitchUnexpectedResponseError({ status: response.status, twitchMessage: 'malformed device code response', endpoint: 'device' });
+      throw new TwitchUnexpectedResponseError({
+        status: response.status,
+        twitchMessage: 'malformed device code response',
+        endpoint: 'device',
+      });
     }
     return {
       deviceCode: wire.device_code,
@@ -152,7 +156,14 @@ export class TwitchIdentityClient {
   }
 
   private post(endpoint: TwitchEndpoint, path: string, form: Record<string, string>, signal?: AbortSignal): Promise<TwitchHttpResponse> {
-    return sendTwitchRequest({ endpoint, method: 'POST', url: `${this.config.idBaseUrl}${path}`, form, timeoutMs: this.config.timeoutMs, signal });
+    return sendTwitchRequest({
+      endpoint,
+      method: 'POST',
+      url: `${this.config.idBaseUrl}${path}`,
+      form,
+      timeoutMs: this.config.timeoutMs,
+      signal,
+    });
   }
 
   /** Maps a non-2xx answer (5xx/429 were already thrown) to the typed error for its meaning. */

@@ -1,12 +1,7 @@
 import { TwitchAuthError } from '../twitch-auth.errors.js';
 
 /** Which Twitch endpoint a request went to, for error messages (never a URL with parameters). */
-export type TwitchEndpoint =
-  | 'token'
-  | 'device'
-  | 'validate'
-  | 'revoke'
-  | 'helix';
+export type TwitchEndpoint = 'token' | 'device' | 'validate' | 'revoke' | 'helix';
 
 /**
  * A request to Twitch failed. `transient` tells whether trying again later can
@@ -41,12 +36,16 @@ type PartialDetails = Omit<Details, 'transient'>;
 /** Twitch could not be reached (DNS, refused, reset). Transient. */
 export class TwitchNetworkError extends TwitchRequestError {
   constructor(endpoint: TwitchEndpoint, cause: unknown) {
-    super(`Could not reach Twitch (${endpoint} endpoint): ${describeCause(cause)}. Will be retried.`, {
-      transient: true,
-      status: null,
-      twitchMessage: null,
-      endpoint,
-    }, { cause });
+    super(
+      `Could not reach Twitch (${endpoint} endpoint): ${describeCause(cause)}. Will be retried.`,
+      {
+        transient: true,
+        status: null,
+        twitchMessage: null,
+        endpoint,
+      },
+      { cause },
+    );
   }
 }
 
@@ -105,10 +104,10 @@ export class InvalidClientError extends TwitchRequestError {
 /** A confidential-client request was made without a client secret. Permanent. */
 export class MissingClientSecretError extends TwitchRequestError {
   constructor(details: PartialDetails) {
-    super(
-      'Twitch requires a client secret for this request: set clientSecret, or register the app as a public client.',
-      { ...details, transient: false },
-    );
+    super('Twitch requires a client secret for this request: set clientSecret, or register the app as a public client.', {
+      ...details,
+      transient: false,
+    });
   }
 }
 
