@@ -92,7 +92,9 @@ export async function requirePostgres(suite: string): Promise<ThrowawayPostgres 
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (process.env.CI) throw new Error(`${suite}: Postgres is required on CI but could not start: ${reason}`);
-    console.warn(`${suite}: SKIPPED, Postgres could not start (${reason}). Install it (apt-get install postgresql) to run this suite.`);
+    console.warn(
+      `${suite}: SKIPPED, Postgres could not start (${reason}). To run it, install Postgres (apt-get install postgresql) or fix the cause above.`,
+    );
     return null;
   }
 }

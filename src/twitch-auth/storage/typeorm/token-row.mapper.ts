@@ -2,7 +2,7 @@ import type { NewStoredToken, StoredToken, StoredTokenChanges } from '../token-r
 import type { TwitchTokenEntity } from './twitch-token.entity.js';
 
 /** Column values of an entity write, keyed by entity property. */
-export type TokenColumns = Partial<Omit<TwitchTokenEntity, 'version'>>;
+export type TokenColumns = Partial<Omit<TwitchTokenEntity, 'userId' | 'version'>>;
 
 /** Converts a row to the repository's record; `last_validated_at = 0` means never. */
 export function toStoredToken(row: TwitchTokenEntity): StoredToken {
@@ -25,10 +25,9 @@ export function toStoredToken(row: TwitchTokenEntity): StoredToken {
   };
 }
 
-/** Every column `save` writes except the bookkeeping (`version`, lease). */
+/** Every column `save` writes except the key and the bookkeeping (`version`, lease). */
 export function columnsOfNewToken(token: NewStoredToken): TokenColumns {
   return {
-    userId: token.userId,
     login: token.login,
     accessToken: token.accessToken,
     refreshToken: token.refreshToken,

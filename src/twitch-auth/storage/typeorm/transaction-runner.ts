@@ -24,10 +24,11 @@ const MAX_ATTEMPTS = 25;
 
 /**
  * Runs repository statements so each method stays atomic: single statements
- * as they are, multi-statement writes in a transaction that is retried when
- * it lost a race (unique violation, deadlock, serialization failure, busy
- * database). On single-connection drivers all work on one DataSource is
- * queued; other processes are kept apart by the database's own locks.
+ * as they are, multi-statement work in a transaction that is retried when it
+ * lost a race (unique violation, deadlock, serialization failure, busy
+ * database). On single-connection drivers (SQLite) all work on one
+ * DataSource is queued and transactions take the write lock when they
+ * begin; other processes are kept apart by the database's own locks.
  */
 export class TransactionRunner {
   private readonly serialized: boolean;
@@ -45,19 +46,40 @@ export class TransactionRunner {
     }
   }
 
-  /**
-   * A transaction, retried from the start when it lost a race. `work` must
-   * begin with a write: on SQLite a transaction that reads first cannot wait
-   * for the write lock and fails with SQLITE_BUSY instead.
-   */
+  /** A transaction, retried from the start when it lost a race. */
   async transaction<T>(operation: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.queued(() => this.dataSource.transaction(work));
+        return await this.queued(() => (this.serialized ? this.immediateTransaction(work) : this.dataSource.transaction(work)));
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !lostRace(error)) throw new TokenStorageError(operation, error);
         await sleep(Math.min(100, 2 ** attempt) * Math.random());
       }
+    }
+  }
+
+  /**
+   * SQLite's BEGIN IMMEDIATE takes the write lock up front, waiting out other
+   * processes with the busy timeout. TypeORM's deferred BEGIN would let a
+   * transaction read first and then fail with SQLITE_BUSY, without waiting,
+   * when it tries to write after another process did. TypeORM does not know
+   * about this transaction, so `work` must use query builders, not
+   * `EntityManager.save`/`remove`, which would try to open a nested one.
+   */
+  private async immediateTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.query('BEGIN IMMEDIATE');
+      try {
+        const result = await work(runner.manager);
+        await runner.query('COMMIT');
+        return result;
+      } catch (error) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
     }
   }
 
@@ -73,8 +95,12 @@ export class TransactionRunner {
   }
 }
 
+/** Thrown inside a transaction to have it rolled back and run again. */
+export class LostRaceError extends Error {}
+
 /** Conflicts a fresh attempt resolves, as opposed to errors that would recur. */
 function lostRace(error: unknown): boolean {
+  if (error instanceof LostRaceError) return true;
   const code = errorCode(error);
   if (code === '23505' || code === '40001' || code === '40P01') return true;
   if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return true;

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, In, Not } from 'typeorm';
-import type { EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, UpdateCondition } from '../token-repository.interface.js';
+import { writeWithIntents } from './intent-assignment.js';
 import { columnsOfChanges, columnsOfNewToken, toStoredToken } from './token-row.mapper.js';
-import type { TokenColumns } from './token-row.mapper.js';
+import { insertToken, loadToken, selectTokens, updateToken } from './token-row.statements.js';
 import { TransactionRunner } from './transaction-runner.js';
 import { TwitchTokenIntentEntity } from './twitch-token-intent.entity.js';
 import { TwitchTokenEntity } from './twitch-token.entity.js';
@@ -24,19 +24,19 @@ export class TypeOrmTokenRepository implements TokenRepository {
   private readonly runner: TransactionRunner;
 
   /** Works with Nest's injected default DataSource or one passed by hand. */
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource) {
     this.runner = new TransactionRunner(dataSource);
   }
 
   /** The user's token, or null. */
   get(userId: string): Promise<StoredToken | null> {
-    return this.runner.statement('get', (m) => load(m, userId));
+    return this.runner.statement('get', (m) => loadToken(m, userId));
   }
 
   /** Served from the intents table's primary key, joined to the token in one statement. */
   findByIntent(intent: string): Promise<StoredToken | null> {
     return this.runner.statement('findByIntent', async (m) => {
-      const row = await tokens(m)
+      const row = await selectTokens(m)
         .innerJoin(TwitchTokenIntentEntity, 'i', 'i.userId = t.userId')
         .where('i.intent = :intent', { intent })
         .getOne();
@@ -47,7 +47,7 @@ export class TypeOrmTokenRepository implements TokenRepository {
   /** All tokens ordered by userId (the database's collation). */
   list(): Promise<StoredToken[]> {
     return this.runner.statement('list', async (m) => {
-      const rows = await tokens(m).orderBy('t.userId', 'ASC').getMany();
+      const rows = await selectTokens(m).orderBy('t.userId', 'ASC').getMany();
       return rows.map(toStoredToken);
     });
   }
@@ -58,20 +58,17 @@ export class TypeOrmTokenRepository implements TokenRepository {
    * so neither fails and `version` counts both.
    */
   save(token: NewStoredToken): Promise<StoredToken> {
-    const { userId, ...columns } = columnsOfNewToken(token);
+    const { userId } = token;
+    const columns = columnsOfNewToken(token);
     const bookkeeping = { leaseOwner: null, leaseExpiresAt: null };
     return this.runner.transaction('save', async (m) => {
-      if (!(await updateRow(m, token.userId, { ...columns, ...bookkeeping }))) {
-        await m
-          .createQueryBuilder()
-          .insert()
-          .into(TwitchTokenEntity)
-          .values({ userId, ...columns, ...bookkeeping, version: 1 })
-          .updateEntity(false)
-          .execute();
-      }
-      await assignIntents(m, token.userId, columns.intents!);
-      return (await load(m, token.userId))!;
+      await writeWithIntents(m, userId, columns.intents, async () => {
+        if (!(await updateToken(m, userId, { ...columns, ...bookkeeping }))) {
+          await insertToken(m, { userId, ...columns, ...bookkeeping, version: 1 });
+        }
+        return true;
+      });
+      return (await loadToken(m, userId))!;
     });
   }
 
@@ -79,9 +76,8 @@ export class TypeOrmTokenRepository implements TokenRepository {
   update(userId: string, changes: StoredTokenChanges, condition: UpdateCondition = {}): Promise<StoredToken | null> {
     const columns = columnsOfChanges(changes);
     return this.runner.transaction('update', async (m) => {
-      if (!(await updateRow(m, userId, columns, condition))) return null;
-      if (columns.intents) await assignIntents(m, userId, columns.intents);
-      return load(m, userId);
+      const written = await writeWithIntents(m, userId, columns.intents, () => updateToken(m, userId, columns, condition));
+      return written ? loadToken(m, userId) : null;
     });
   }
 
@@ -106,7 +102,7 @@ export class TypeOrmTokenRepository implements TokenRepository {
         .andWhere('(lease_owner IS NULL OR lease_owner = :owner OR lease_expires_at IS NULL OR lease_expires_at <= :now)', { owner, now })
         .updateEntity(false)
         .execute();
-      return (result.affected ?? 0) > 0 ? load(m, userId) : null;
+      return (result.affected ?? 0) > 0 ? loadToken(m, userId) : null;
     });
   }
 
@@ -126,7 +122,7 @@ export class TypeOrmTokenRepository implements TokenRepository {
   /** A range scan of `(status, expires_at, user_id)`; the other filters are checked on the rows it visits. */
   listDueForRefresh(expiringBefore: number, now: number, limit: number): Promise<StoredToken[]> {
     return this.runner.statement('listDueForRefresh', async (m) => {
-      const rows = await tokens(m)
+      const rows = await selectTokens(m)
         .where('t.status = :status', { status: 'valid' })
         .andWhere('t.expiresAt <= :expiringBefore', { expiringBefore })
         .andWhere('t.refreshToken IS NOT NULL')
@@ -142,7 +138,7 @@ export class TypeOrmTokenRepository implements TokenRepository {
   /** A range scan of `(status, last_validated_at, user_id)`; never-validated rows hold 0 and so come first. */
   listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
     return this.runner.statement('listDueForValidation', async (m) => {
-      const rows = await tokens(m)
+      const rows = await selectTokens(m)
         .where('t.status = :status', { status: 'valid' })
         .andWhere('t.lastValidatedAt <= :validatedBefore', { validatedBefore })
         .andWhere('t.retryAt <= :now', { now })
@@ -153,72 +149,4 @@ export class TypeOrmTokenRepository implements TokenRepository {
       return rows.map(toStoredToken);
     });
   }
-}
-
-function tokens(m: EntityManager) {
-  return m.getRepository(TwitchTokenEntity).createQueryBuilder('t');
-}
-
-async function load(m: EntityManager, userId: string): Promise<StoredToken | null> {
-  const row = await m.getRepository(TwitchTokenEntity).findOneBy({ userId });
-  return row ? toStoredToken(row) : null;
-}
-
-/**
- * Writes `columns` and bumps `version` if the row exists and `condition`
- * holds; true when it did. On Postgres this also locks the row until commit,
- * which is what keeps the read-back and the intent bookkeeping consistent.
- */
-async function updateRow(m: EntityManager, userId: string, columns: TokenColumns, condition: UpdateCondition = {}): Promise<boolean> {
-  const query = m
-    .createQueryBuilder()
-    .update(TwitchTokenEntity)
-    .set({ ...columns, version: () => 'version + 1' })
-    .where('user_id = :userId', { userId })
-    .updateEntity(false);
-  if (condition.version !== undefined) query.andWhere('version = :expectedVersion', { expectedVersion: condition.version });
-  if (condition.leaseOwner !== undefined) query.andWhere('lease_owner = :expectedOwner', { expectedOwner: condition.leaseOwner });
-  const result = await query.execute();
-  return (result.affected ?? 0) > 0;
-}
-
-/**
- * Makes `intents` exactly the ones `userId` serves, taking them from whoever
- * served them. Each previous holder's row is locked (by its version bump)
- * before its intents are touched; a holder that appears meanwhile makes our
- * insert hit the primary key, and the transaction is retried.
- */
-async function assignIntents(m: EntityManager, userId: string, intents: string[]): Promise<void> {
-  const intentRows = m.getRepository(TwitchTokenIntentEntity);
-  await m.createQueryBuilder().delete().from(TwitchTokenIntentEntity).where('user_id = :userId', { userId }).execute();
-  if (intents.length === 0) return;
-  const taken = await intentRows.findBy({ intent: In(intents), userId: Not(userId) });
-  const previousHolders = [...new Set(taken.map((row) => row.userId))].sort();
-  for (const holder of previousHolders) {
-    const row = (await updateRow(m, holder, {})) ? await load(m, holder) : null;
-    if (row) {
-      const kept = row.intents.filter((intent) => !intents.includes(intent));
-      await m
-        .createQueryBuilder()
-        .update(TwitchTokenEntity)
-        .set({ intents: kept })
-        .where('user_id = :holder', { holder })
-        .updateEntity(false)
-        .execute();
-    }
-    await m
-      .createQueryBuilder()
-      .delete()
-      .from(TwitchTokenIntentEntity)
-      .where('user_id = :holder', { holder })
-      .andWhere('intent IN (:...intents)', { intents })
-      .execute();
-  }
-  await m
-    .createQueryBuilder()
-    .insert()
-    .into(TwitchTokenIntentEntity)
-    .values(intents.map((intent) => ({ intent, userId })))
-    .updateEntity(false)
-    .execute();
 }
