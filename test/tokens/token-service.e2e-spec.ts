@@ -206,6 +206,24 @@ describe('TokenService against FakeTwitch', () => {
     expect(fake.countRequests({ path: '/oauth2/token', grantType: 'client_credentials' })).toBe(1);
   });
 
+  it('a failed early renewal of the app token keeps serving the cached one until it expires', async () => {
+    const shortLived = await startFake({ appTokenTtlSeconds: 4 });
+    const app = await createTestApp({ fake: shortLived });
+    try {
+      const first = await app.tokens.getAppToken();
+      // Due for renewal after half its life (2 s), still valid until 4 s.
+      await new Promise((resolve) => setTimeout(resolve, 2_200));
+      shortLived.failNext('token', 1, { status: 503, message: 'Service Unavailable' }, { grantType: 'client_credentials' });
+      expect((await app.tokens.getAppToken()).accessToken).toBe(first.accessToken);
+      const renewed = await app.tokens.getAppToken();
+      expect(renewed.accessToken).not.toBe(first.accessToken);
+      expect(shortLived.countRequests({ path: '/oauth2/token', grantType: 'client_credentials' })).toBe(3);
+    } finally {
+      await app.close();
+      await shortLived.close();
+    }
+  });
+
   it('the in-memory repository is the default, with a warning at startup', async () => {
     expect(t.repository).toBeInstanceOf(InMemoryTokenRepository);
   });

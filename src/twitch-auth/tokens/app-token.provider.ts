@@ -3,7 +3,7 @@ import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
-import { InvalidAccessTokenError } from '../twitch/twitch.errors.js';
+import { InvalidAccessTokenError, TwitchRequestError } from '../twitch/twitch.errors.js';
 import { AccessToken } from './access-token.js';
 import { internScopes } from './scopes.js';
 
@@ -28,8 +28,15 @@ export class AppTokenProvider {
   /** A valid app token, requested when none is cached or the cached one nears expiry. */
   async get(): Promise<AccessToken> {
     const token = this.token;
-    if (token && !this.isDue(token, Date.now())) return token;
-    return this.request();
+    const now = Date.now();
+    if (token && !this.isDue(token, now)) return token;
+    try {
+      return await this.request();
+    } catch (error) {
+      // Renewing ahead of expiry failed for now: the cached token still works until it expires.
+      if (token && !token.isExpired(Date.now()) && error instanceof TwitchRequestError && error.transient) return token;
+      throw error;
+    }
   }
 
   /** Drops the cached token (e.g. after Twitch answered 401) and gets a new one. */
