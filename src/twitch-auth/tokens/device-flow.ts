@@ -1,5 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TwitchAuthError } from '../twitch-auth.errors.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import { AuthorizationPendingError, DeviceCodeExpiredError, InvalidDeviceCodeError, SlowDownError } from '../twitch/twitch.errors.js';
 import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
@@ -38,31 +39,45 @@ export const DEVICE_CODE_UNKNOWN_GRACE_MS = 60_000;
 
 /** Polls Twitch for a device-flow token at the pace Twitch asks for (RFC 8628). */
 @Injectable()
-export class DeviceFlowPoller {
+export class DeviceFlowPoller implements OnApplicationShutdown {
+  /** Replaceable so tests can run a whole flow without real waiting. */
   clock: DeviceFlowClock = {
     now: () => Date.now(),
     sleep: (ms, signal) => sleep(ms, undefined, { signal }),
   };
+  private readonly shutdown = new AbortController();
 
   constructor(private readonly identity: TwitchIdentityClient) {}
 
+  /** Ends every wait in progress, so no poll timer outlives the application. */
+  onApplicationShutdown(): void {
+    this.shutdown.abort(new TwitchAuthError('The application shut down while waiting for a device-code authorization.'));
+  }
+
   /** Resolves with the grant once approved; rejects with a typed error when denied, expired or aborted. */
   async waitForGrant(device: DeviceCode, options: WaitForDeviceTokenOptions = {}): Promise<TokenGrant> {
-    const { signal, onPoll } = options;
+    const { onPoll } = options;
+    const signal = options.signal ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal;
     const started = this.clock.now();
     const expiresAt = started + device.expiresIn * 1000;
     let intervalMs = Math.max(1, device.interval) * 1000;
     let unknownSince: number | null = null;
     for (let attempt = 1; ; attempt++) {
-      signal?.throwIfAborted();
-      await this.clock.sleep(intervalMs, signal);
-      signal?.throwIfAborted();
+      signal.throwIfAborted();
+      const remainingMs = expiresAt - this.clock.now();
+      if (remainingMs <= 0) throw expired();
+      // A timer rejects with its own AbortError; callers were promised the signal's reason.
+      await this.clock.sleep(Math.min(intervalMs, remainingMs), signal).catch((error: unknown) => {
+        signal.throwIfAborted();
+        throw error;
+      });
+      signal.throwIfAborted();
       if (this.clock.now() >= expiresAt) throw expired();
       let outcome: DevicePollEvent['outcome'];
       try {
         return await this.identity.pollDeviceToken(device.deviceCode, device.scopes, signal);
       } catch (error) {
-        signal?.throwIfAborted();
+        signal.throwIfAborted();
         if (error instanceof AuthorizationPendingError) {
           outcome = 'pending';
           unknownSince = null;

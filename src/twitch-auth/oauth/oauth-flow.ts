@@ -1,0 +1,222 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
+import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
+import { TwitchAuthEvent, TwitchAuthEventPublisher, type OAuthAuthorizedEvent, type OAuthFailedEvent } from '../twitch-auth.events.js';
+import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { TokenService } from '../tokens/token.service.js';
+import {
+  InvalidAuthorizationCodeError,
+  InvalidClientError,
+  MissingClientSecretError,
+  RedirectUriMismatchError,
+  TwitchRequestError,
+} from '../twitch/twitch.errors.js';
+import { OAuthStateError, type OAuthFailureReason } from './oauth.errors.js';
+import { failurePage, successPage } from './oauth.pages.js';
+import { parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
+import { OAuthStateService } from './oauth-state.service.js';
+
+/** What the controller sends: a page or a redirect, plus cookies. Platform-neutral on purpose. */
+export interface OAuthReply {
+  status: number;
+  /** Set for 302 answers. */
+  location?: string;
+  /** Set for pages. */
+  html?: string;
+  setCookies: string[];
+}
+
+/** Injection token of the mounted OAuth paths (the start path is linked from error pages). */
+export const OAUTH_ROUTES = Symbol('OAUTH_ROUTES');
+
+/** Where the built-in OAuth routes are mounted. */
+export interface OAuthRoutePaths {
+  path: string;
+  callbackPath: string;
+}
+
+interface Failure {
+  status: number;
+  reason: OAuthFailureReason;
+  title: string;
+  message: string;
+}
+
+/**
+ * The authorization-code flow behind the built-in routes, free of HTTP
+ * framework types so Express and Fastify behave identically: `begin` answers
+ * the start route, `complete` the callback.
+ */
+@Injectable()
+export class OAuthFlow {
+  private readonly logger = new Logger('TwitchAuth');
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly states: OAuthStateService,
+    private readonly events: TwitchAuthEventPublisher,
+    @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
+    @Inject(OAUTH_ROUTES) private readonly routes: OAuthRoutePaths,
+  ) {}
+
+  /** `GET <path>?scopes=…&force_verify=true&return_to=/x`: a 302 to Twitch with a fresh state and its cookie. */
+  begin(query: unknown): OAuthReply {
+    const scopes = parseScopesParam(queryValue(query, 'scopes'));
+    if (!scopes.ok) return this.page(400, 'Invalid scopes', scopes.message, [], false);
+    const returnTo = parseReturnTo(queryValue(query, 'return_to'));
+    if (!returnTo.ok) return this.page(400, 'Invalid return_to', returnTo.message, [], false);
+    if (!this.states.available) {
+      this.logger.error('OAuth start refused: clientSecret is not configured; public clients authorize users with the device flow.');
+      return this.page(
+        500,
+        'Browser authorization is not available',
+        'This application has no client secret, so it cannot run the browser authorization flow. It authorizes users with the device flow instead.',
+        [],
+        false,
+      );
+    }
+    const issued = this.states.issue({ returnTo: returnTo.value });
+    const url = this.tokens.getAuthorizationUrl({
+      scopes: scopes.value.length > 0 ? scopes.value : this.options.defaultScopes,
+      forceVerify: parseForceVerify(queryValue(query, 'force_verify')),
+      state: issued.state,
+    });
+    return { status: 302, location: url, setCookies: [issued.setCookie] };
+  }
+
+  /** `GET <callbackPath>`: verifies and redeems the state, exchanges the code, stores the token. */
+  async complete(query: unknown, cookieHeader: string | undefined): Promise<OAuthReply> {
+    const rawState = queryValue(query, 'state');
+    const state = typeof rawState === 'string' ? rawState : undefined;
+    const clear = this.states.available ? this.states.clearCookie(state) : null;
+    const cookies = clear ? [clear] : [];
+
+    const error = queryValue(query, 'error');
+    if (error !== undefined) {
+      if (error === 'access_denied') {
+        return this.fail(
+          {
+            status: 403,
+            reason: 'access_denied',
+            title: 'Authorization declined',
+            message: 'You declined to authorize this application on Twitch, so nothing was stored.',
+          },
+          cookies,
+        );
+      }
+      return this.fail(
+        {
+          status: 400,
+          reason: 'authorization_error',
+          title: 'Authorization failed',
+          message: 'Twitch reported an error instead of authorizing this application, so nothing was stored.',
+        },
+        cookies,
+      );
+    }
+    const code = queryValue(query, 'code');
+    if (typeof code !== 'string' || code === '') {
+      return this.fail(
+        {
+          status: 400,
+          reason: 'missing_code',
+          title: 'Authorization incomplete',
+          message: 'Twitch did not send an authorization code back, so nothing was stored.',
+        },
+        cookies,
+      );
+    }
+    if (!this.states.available) {
+      return this.fail(
+        {
+          status: 500,
+          reason: 'configuration_error',
+          title: 'Browser authorization is not available',
+          message: 'This application has no client secret, so it cannot exchange authorization codes.',
+        },
+        cookies,
+      );
+    }
+
+    let returnTo: string | null;
+    try {
+      returnTo = (await this.states.verify(state, cookieHeader)).returnTo;
+    } catch (caught) {
+      if (!(caught instanceof OAuthStateError)) return this.fail(this.internal(caught), cookies);
+      return this.fail({ status: 403, reason: caught.reason, title: 'Authorization refused', message: caught.message }, cookies);
+    }
+
+    try {
+      const info = await this.tokens.exchangeCode(code);
+      this.events.emit(TwitchAuthEvent.OAuthAuthorized, { info } satisfies OAuthAuthorizedEvent);
+      this.logger.log(`OAuth: stored the token of user ${info.userId} (${info.login ?? 'unknown login'}).`);
+      const location = returnTo ?? this.options.oauth.successRedirect;
+      if (location) return { status: 302, location, setCookies: cookies };
+      return { status: 200, html: successPage(info), setCookies: cookies };
+    } catch (caught) {
+      return this.fail(this.exchangeFailure(caught), cookies);
+    }
+  }
+
+  private exchangeFailure(error: unknown): Failure {
+    const startOver = 'Nothing was stored; start the authorization again.';
+    if (
+      error instanceof InvalidAuthorizationCodeError ||
+      (error instanceof TwitchRequestError && !error.transient && error.endpoint === 'token' && !isConfigError(error))
+    ) {
+      return {
+        status: 400,
+        reason: 'code_rejected',
+        title: 'Authorization code rejected',
+        message: `Twitch rejected the authorization code (invalid, expired or already used). ${startOver}`,
+      };
+    }
+    if (error instanceof TwitchRequestError && error.transient) {
+      return {
+        status: 502,
+        reason: 'twitch_unavailable',
+        title: 'Twitch is not answering',
+        message: `Twitch could not be reached or failed while completing the authorization. ${startOver}`,
+      };
+    }
+    if (isConfigError(error)) {
+      this.logger.error(`OAuth callback: ${(error as Error).message}`);
+      return {
+        status: 500,
+        reason: 'configuration_error',
+        title: 'Application misconfigured',
+        message: `This application's Twitch configuration is wrong; its logs say what to fix. ${startOver}`,
+      };
+    }
+    return this.internal(error);
+  }
+
+  private internal(error: unknown): Failure {
+    this.logger.error(`OAuth callback failed: ${error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error'}`);
+    return {
+      status: 500,
+      reason: 'internal_error',
+      title: 'Authorization failed',
+      message: 'Something went wrong while storing the authorization; nothing was stored. Try again later.',
+    };
+  }
+
+  private fail(failure: Failure, setCookies: string[]): OAuthReply {
+    this.logger.warn(`OAuth callback refused (${failure.reason}): ${failure.message}`);
+    this.events.emit(TwitchAuthEvent.OAuthFailed, { reason: failure.reason, message: failure.message } satisfies OAuthFailedEvent);
+    return this.page(failure.status, failure.title, failure.message, setCookies, failure.status < 500 || failure.status === 502);
+  }
+
+  private page(status: number, title: string, message: string, setCookies: string[], offerRetry: boolean): OAuthReply {
+    return { status, html: failurePage(title, message, offerRetry ? this.routes.path : null), setCookies };
+  }
+}
+
+function isConfigError(error: unknown): boolean {
+  return (
+    error instanceof TwitchAuthConfigError ||
+    error instanceof InvalidClientError ||
+    error instanceof MissingClientSecretError ||
+    error instanceof RedirectUriMismatchError
+  );
+}

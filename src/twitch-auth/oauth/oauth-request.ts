@@ -1,0 +1,82 @@
+/** Reading the OAuth routes' inputs the same way on Express and Fastify (no cookie or query plugins assumed). */
+
+const SCOPE_PATTERN = /^[a-z0-9_]+(:[a-z0-9_]+)*$/;
+const MAX_SCOPES = 100;
+const MAX_RETURN_TO_LENGTH = 2048;
+
+/** Cookies of a raw `Cookie` header, by name; a name sent twice (different paths) keeps every value. */
+export function readCookies(header: string | string[] | undefined): Map<string, string[]> {
+  const cookies = new Map<string, string[]>();
+  const text = Array.isArray(header) ? header.join('; ') : (header ?? '');
+  for (const part of text.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    const values = cookies.get(name) ?? [];
+    values.push(value);
+    cookies.set(name, values);
+  }
+  return cookies;
+}
+
+/**
+ * One query parameter as a string. Body parsers differ (`?a=1&a=2` is an
+ * array on Express, `a[b]=1` an object): anything but one string is `invalid`.
+ */
+export function queryValue(query: unknown, name: string): string | undefined | { invalid: true } {
+  const value = query && typeof query === 'object' ? (query as Record<string, unknown>)[name] : undefined;
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : { invalid: true };
+}
+
+/** Outcome of reading user input: the value, or a message for a 400 page. */
+export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/** `scopes` separated by spaces, `+` or commas, each with Twitch's scope syntax; empty means "use the defaults". */
+export function parseScopesParam(raw: string | undefined | { invalid: true }): Parsed<string[]> {
+  if (raw === undefined) return { ok: true, value: [] };
+  if (typeof raw !== 'string') return { ok: false, message: 'Give the scopes once, e.g. ?scopes=chat:read+chat:edit.' };
+  const scopes = [...new Set(raw.split(/[\s+,]+/).filter((scope) => scope !== ''))];
+  if (scopes.length > MAX_SCOPES) return { ok: false, message: `At most ${MAX_SCOPES} scopes can be asked at once.` };
+  const bad = scopes.find((scope) => !SCOPE_PATTERN.test(scope));
+  if (bad !== undefined) {
+    return { ok: false, message: `"${bad.slice(0, 100)}" is not a Twitch scope (expected e.g. chat:read or moderator:read:followers).` };
+  }
+  return { ok: true, value: scopes };
+}
+
+/**
+ * `return_to` must stay on this site: a relative path starting with a single
+ * `/`, no backslash and no control character (browsers drop tabs and
+ * newlines, which would turn `/\t/evil.example` into `//evil.example`).
+ */
+export function parseReturnTo(raw: string | undefined | { invalid: true }): Parsed<string | null> {
+  if (raw === undefined || raw === '') return { ok: true, value: null };
+  const refuse = { ok: false as const, message: 'return_to must be a path on this site, such as /dashboard.' };
+  if (typeof raw !== 'string' || raw.length > MAX_RETURN_TO_LENGTH) return refuse;
+  if (!raw.startsWith('/') || raw.startsWith('//') || raw.includes('\\') || hasControlCharacter(raw)) return refuse;
+  const base = 'http://return-to.invalid';
+  let resolved: URL;
+  try {
+    resolved = new URL(raw, base);
+  } catch {
+    return refuse;
+  }
+  if (resolved.origin !== base) return refuse;
+  return { ok: true, value: raw };
+}
+
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+/** `force_verify=true` (or `1`) makes Twitch ask again even if the user already agreed. */
+export function parseForceVerify(raw: string | undefined | { invalid: true }): boolean {
+  return raw === 'true' || raw === '1';
+}

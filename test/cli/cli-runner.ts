@@ -1,0 +1,119 @@
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { capturedLogs } from '../support/log-capture.js';
+
+/** Repository root (tests run with it as the working directory). */
+const ROOT = resolve('.');
+/** The built CLI, as `bin.twitch-auth` in package.json points at it. */
+export const CLI_PATH = join(ROOT, 'dist/cli/main.js');
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Makes sure `dist/` holds the current sources: `npm test` builds first; a
+ * direct `jest` run builds here when dist is missing or older than src.
+ */
+export async function ensureBuilt(): Promise<void> {
+  if (existsSync(CLI_PATH) && statSync(CLI_PATH).mtimeMs >= newestSourceMtime(join(ROOT, 'src'))) return;
+  const started = Date.now();
+  try {
+    await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      timeout: 180_000,
+    });
+  } catch (error) {
+    const { stdout = '' } = error as { stdout?: string };
+    // tsc still emits on type errors; `npm test` (whose build step fails on them) is the gate, this only needs fresh JavaScript.
+    if (!existsSync(CLI_PATH) || statSync(CLI_PATH).mtimeMs < started - 1_000) {
+      throw new Error(`Building dist/ failed (npx tsc -p tsconfig.build.json):\n${stdout}`);
+    }
+    console.warn(`tsc reported errors while building dist/ for the CLI tests:\n${stdout}`);
+  }
+}
+
+/** A finished CLI run. */
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running CLI process. */
+export interface RunningCli {
+  /** Resolves with the first match of `pattern` in stdout. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  done: Promise<CliResult>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Starts `node dist/cli/main.js <args>` with exactly `env` (plus PATH and
+ * HOME) in `cwd`. Its output is added to the captured logs, so the secrets
+ * guard checks that the CLI never printed a secret.
+ */
+export function startCli(args: string[], env: Record<string, string>, cwd: string): RunningCli {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? cwd, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    for (const listener of listeners) listener();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const done = new Promise<CliResult>((resolveDone) => {
+    child.on('close', (code) => {
+      capturedLogs.push(`cli ${args.join(' ')} stdout: ${stdout}`, `cli ${args.join(' ')} stderr: ${stderr}`);
+      resolveDone({ code, stdout, stderr });
+    });
+  });
+  return {
+    done,
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+    waitForOutput(pattern, timeoutMs = 20_000) {
+      return new Promise((resolveMatch, reject) => {
+        const check = () => {
+          const match = pattern.exec(stdout);
+          if (!match) return;
+          cleanup();
+          resolveMatch(match);
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`CLI printed no ${pattern} within ${timeoutMs} ms. stdout:\n${stdout}\nstderr:\n${stderr}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        void done.then(() => {
+          if (listeners.has(check)) {
+            cleanup();
+            reject(new Error(`CLI exited without printing ${pattern}. stdout:\n${stdout}\nstderr:\n${stderr}`));
+          }
+        });
+        check();
+      });
+    },
+  };
+}
+
+/** Runs the CLI to completion. */
+export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
+  return startCli(args, env, cwd).done;
+}

@@ -1,0 +1,93 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { chromium, type Browser } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import { dataSourceOptionsFromUrl } from '../../src/twitch-auth/index.js';
+import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { startFake } from '../support/secrets-guard.js';
+import { tempDir } from '../support/temp.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** A loopback port nobody listens on right now (the app must know its redirect URI before it listens). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// CI must run this test (the CI script installs Chromium); elsewhere a missing browser only skips it, loudly.
+const available = existsSync(CHROMIUM);
+if (!available && !process.env.CI) {
+  console.warn(`Skipping the real-browser OAuth test: ${CHROMIUM} is missing (install it with: apt-get install -y chromium).`);
+}
+const describeBrowser = available || process.env.CI ? describe : describe.skip;
+
+describeBrowser('OAuth in a real browser (headless Chromium)', () => {
+  let fake: FakeTwitch;
+  let t: TestApp;
+  let browser: Browser | undefined;
+  let appOrigin = '';
+  let dir: ReturnType<typeof tempDir> | undefined;
+  let databaseUrl = '';
+
+  beforeAll(async () => {
+    if (!available) throw new Error(`CI is set but ${CHROMIUM} is missing: the CI script must install Chromium.`);
+    dir = tempDir();
+    databaseUrl = `sqlite:${dir.path}/browser.sqlite`;
+    fake = await startFake();
+    const port = await freePort();
+    t = await createTestApp({
+      fake,
+      databaseUrl,
+      options: { redirectUri: `http://127.0.0.1:${port}/oauth/callback` },
+    });
+    await t.app.listen(port, '127.0.0.1');
+    appOrigin = `http://127.0.0.1:${port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await fake?.close();
+    dir?.remove();
+  });
+
+  it('a person opens /oauth, clicks Authorize at Twitch, lands on the success page, and the token row is in SQLite', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${appOrigin}/oauth?scopes=chat:read`);
+    expect(page.url().startsWith(`${fake.url}/oauth2/authorize?`)).toBe(true);
+    await page.getByRole('button', { name: 'Authorize' }).click();
+    await page.waitForURL((url) => url.pathname === '/oauth/callback');
+
+    const text = await page.locator('body').innerText();
+    expect(text).toContain('Twitch account connected');
+    expect(text).toContain(`${fake.browserUser.login} (user id ${fake.browserUser.userId}) authorized this application`);
+    expect(text).toContain('chat:read');
+    const cookies = await page.context().cookies();
+    expect(cookies.filter((cookie) => cookie.name.startsWith('twitch_oauth_'))).toEqual([]);
+
+    const db = new DataSource({ ...dataSourceOptionsFromUrl(databaseUrl), migrationsRun: false });
+    await db.initialize();
+    try {
+      const rows = (await db.query('SELECT user_id, login, scopes, status FROM twitch_tokens')) as Record<string, unknown>[];
+      expect(rows).toEqual([{ user_id: fake.browserUser.userId, login: fake.browserUser.login, scopes: '["chat:read"]', status: 'valid' }]);
+    } finally {
+      await db.destroy();
+    }
+    expect(fake.countRequests({ path: '/oauth2/token', grantType: 'authorization_code' })).toBe(1);
+  });
+});
