@@ -86,13 +86,22 @@ export class TwitchAuthEventPublisher {
     return this.emitter !== undefined;
   }
 
-  /** Emits `name` synchronously; a throwing listener is logged, never propagated to token code. */
+  /**
+   * Emits `name` without waiting for listeners. A listener that throws or
+   * returns a rejected promise (an `async` handler) is logged, never
+   * propagated to token code nor left as an unhandled rejection.
+   */
   emit(name: string, payload: unknown): void {
+    void this.emitAndWait(name, payload);
+  }
+
+  /** Emits `name` and resolves once every listener settled; never rejects. */
+  async emitAndWait(name: string, payload: unknown): Promise<void> {
     if (!this.emitter) return;
     try {
-      this.emitter.emit(name, payload);
+      await this.emitter.emitAsync(name, payload);
     } catch (error) {
-      this.logger.error(`A listener of ${name} threw: ${error instanceof Error ? error.message : String(error)}`);
+      this.logger.error(`A listener of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

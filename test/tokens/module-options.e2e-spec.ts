@@ -1,6 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { OnEvent } from '@nestjs/event-emitter';
 import {
   InMemoryTokenRepository,
   SIMPLE_MODE_INTENT,
@@ -158,6 +159,34 @@ describe('TwitchAuthModule options and wiring', () => {
       const error = await caught(t.tokens.getUserToken('unknown-to-source'));
       expect(error.name).toBe('TokenNotFoundError');
     } finally {
+      await t.close();
+    }
+  });
+
+  it('a token-event listener that rejects is logged and affects neither the caller nor the process', async () => {
+    @Injectable()
+    class FailingListener {
+      calls = 0;
+      @OnEvent('twitch.token.added', { suppressErrors: false })
+      async onAdded(): Promise<void> {
+        this.calls++;
+        throw new Error('listener exploded');
+      }
+    }
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    const t = await createTestApp({ fake, providers: [FailingListener] });
+    try {
+      const issued = fake.issueToken({ userId: '9400', scopes: ['chat:read'] });
+      const info = await t.tokens.addUser(issued.accessToken, issued.refreshToken);
+      expect(info.userId).toBe('9400');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(t.app.get(FailingListener).calls).toBe(1);
+      expect(capturedLogs.some((line) => line.includes('A listener of twitch.token.added failed: listener exploded'))).toBe(true);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
       await t.close();
     }
   });

@@ -20,6 +20,7 @@ import { FakeTwitchServer } from './fake-twitch.server.js';
 import type { FakeTwitchContext } from './fake-twitch.context.js';
 import { identityRoutes } from './fake-twitch.identity-routes.js';
 import { browserRoutes } from './fake-twitch.browser-routes.js';
+import { helixRoutes } from './fake-twitch.helix.js';
 
 /**
  * A loopback fake of Twitch's identity server (id.twitch.tv) for tests and
@@ -68,7 +69,7 @@ export class FakeTwitch {
       url: () => server.url,
     };
     const fake = new FakeTwitch(context, server, failures);
-    for (const route of [...identityRoutes(context), ...browserRoutes(context), ...(options.routes ?? [])]) {
+    for (const route of [...identityRoutes(context), ...helixRoutes(context), ...browserRoutes(context), ...(options.routes ?? [])]) {
       server.addRoute(route);
     }
     await server.listen();

@@ -19,3 +19,8 @@ export type {
   RefreshTokenReuse,
   RequestFilter,
 } from './fake-twitch.types.js';
+
+// EventSub: the signed-message sender (also used by FakeTwitch's Helix handshake)
+export { EventSubSender, formatEventSubTimestamp } from './eventsub-sender.js';
+export type { EventSubSenderOptions, EventSubSendOptions, EventSubSendResult, EventSubSubscriptionOverrides } from './eventsub-sender.js';
+export type { WireEventSubSubscription } from '../twitch/eventsub-wire.types.js';

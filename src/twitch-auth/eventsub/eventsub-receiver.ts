@@ -1,0 +1,194 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
+import { EventSubDeduplicator } from './eventsub-deduplicator.js';
+import { EventSubDispatcher, type EventSubMessageMeta } from './eventsub-dispatcher.js';
+import { EventSubNotConfiguredError, EventSubRawBodyMissingError } from './eventsub.errors.js';
+import { EventSubVerifier, type EventSubRejection } from './eventsub-signature.js';
+
+/** Larger bodies are refused with 413; Twitch's messages are a few kilobytes. */
+export const EVENTSUB_MAX_BODY_BYTES = 1024 * 1024;
+
+/** EventSub's message headers (Node lowercases header names). */
+export const EventSubHeader = {
+  MessageId: 'twitch-eventsub-message-id',
+  MessageRetry: 'twitch-eventsub-message-retry',
+  MessageType: 'twitch-eventsub-message-type',
+  MessageSignature: 'twitch-eventsub-message-signature',
+  MessageTimestamp: 'twitch-eventsub-message-timestamp',
+  SubscriptionType: 'twitch-eventsub-subscription-type',
+  SubscriptionVersion: 'twitch-eventsub-subscription-version',
+} as const;
+
+/** What the receiver reads from an HTTP request, whatever the adapter. */
+export interface EventSubHttpRequest {
+  headers: Record<string, string | string[] | undefined>;
+  /** `req.rawBody`, present when the app was created with `rawBody: true`. */
+  rawBody?: unknown;
+}
+
+/** The answer to send, and the work to start once it is sent. */
+export interface EventSubHttpResponse {
+  status: number;
+  /** Absent for 204. */
+  contentType?: string;
+  body?: string;
+  /** Dispatch of the message, to run after the response is committed. Never rejects. */
+  afterResponse?: () => Promise<void>;
+}
+
+const REJECTION_MESSAGES: Record<EventSubRejection, string> = {
+  unsupported_algorithm: 'The EventSub signature must use sha256.',
+  bad_signature: 'The EventSub signature does not match.',
+  malformed_timestamp: 'The EventSub timestamp is not an RFC 3339 time.',
+  too_old: 'The EventSub message is too old (possible replay).',
+  in_future: 'The EventSub timestamp is too far in the future.',
+};
+
+const REQUIRED_HEADERS = [
+  EventSubHeader.MessageId,
+  EventSubHeader.MessageTimestamp,
+  EventSubHeader.MessageSignature,
+  EventSubHeader.MessageType,
+];
+
+/**
+ * The EventSub webhook rules, independent of Express or Fastify: size limit,
+ * raw body, headers, signature and replay window (403), message type (400),
+ * body shape (400), challenge (200 text/plain), de-duplication after
+ * verification, and dispatch only after a 204 went out.
+ */
+@Injectable()
+export class EventSubReceiver implements OnModuleInit {
+  private readonly logger = new Logger('TwitchAuth');
+  private rawBodyWarningLogged = false;
+
+  constructor(
+    @Inject(EventSubVerifier) private readonly verifier: EventSubVerifier | null,
+    private readonly deduplicator: EventSubDeduplicator,
+    private readonly dispatcher: EventSubDispatcher,
+  ) {}
+
+  /** Refuses to start a mounted callback that could verify nothing. */
+  onModuleInit(): void {
+    if (!this.verifier) throw new EventSubNotConfiguredError('The EventSub callback route (routes.eventSub)');
+  }
+
+  /** Decides the answer to one callback request. */
+  async receive(request: EventSubHttpRequest): Promise<EventSubHttpResponse> {
+    const { headers } = request;
+    const declaredLength = Number(single(headers['content-length']) ?? 0);
+    if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return tooLarge();
+    let rawBody: Buffer;
+    if (Buffer.isBuffer(request.rawBody)) {
+      rawBody = request.rawBody;
+    } else if (!hasBody(headers)) {
+      rawBody = Buffer.alloc(0);
+    } else if (!isJson(single(headers['content-type']))) {
+      return json(415, 'Unsupported Media Type', 'EventSub messages are application/json.');
+    } else {
+      return this.rawBodyMissing();
+    }
+    if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) return tooLarge();
+
+    const missing = REQUIRED_HEADERS.filter((name) => !single(headers[name]));
+    if (missing.length > 0) return forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`);
+    const meta: EventSubMessageMeta = {
+      messageId: single(headers[EventSubHeader.MessageId])!,
+      timestamp: single(headers[EventSubHeader.MessageTimestamp])!,
+    };
+    const verification = this.verifier!.verify({ ...meta, signature: single(headers[EventSubHeader.MessageSignature])!, rawBody });
+    if (!verification.ok) {
+      this.logger.debug(`Refused an EventSub request: ${verification.reason}.`);
+      return forbidden(REJECTION_MESSAGES[verification.reason]);
+    }
+
+    const messageType = single(headers[EventSubHeader.MessageType])!;
+    if (messageType !== 'notification' && messageType !== 'revocation' && messageType !== 'webhook_callback_verification') {
+      return json(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
+    }
+    const body = parseBody(rawBody, messageType);
+    if (!body) return json(400, 'Bad Request', `The body of this ${messageType} message is not the JSON Twitch sends.`);
+
+    if (messageType === 'webhook_callback_verification') {
+      const subscription = body.subscription as Record<string, unknown>;
+      this.logger.log(
+        `Answered Twitch's callback verification for EventSub subscription ${String(subscription.id)} (${String(subscription.type)}).`,
+      );
+      return { status: 200, contentType: 'text/plain', body: body.challenge as string };
+    }
+    let first: boolean;
+    try {
+      first = await this.deduplicator.firstDelivery(meta.messageId);
+    } catch (error) {
+      this.logger.error(
+        `Could not record EventSub message ${meta.messageId} as delivered; Twitch will resend it: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      return json(500, 'Internal Server Error', 'The message could not be recorded; it will be accepted when Twitch resends it.');
+    }
+    if (!first) return { status: 204 };
+    const afterResponse =
+      messageType === 'notification'
+        ? () => this.dispatcher.dispatchNotification(body as unknown as WireEventSubNotificationBody, meta)
+        : () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta);
+    return { status: 204, afterResponse };
+  }
+
+  private rawBodyMissing(): EventSubHttpResponse {
+    const error = new EventSubRawBodyMissingError();
+    if (!this.rawBodyWarningLogged) {
+      this.rawBodyWarningLogged = true;
+      this.logger.error(error.message);
+    }
+    return json(500, 'Internal Server Error', error.message);
+  }
+}
+
+/**
+ * The parsed body when it has the shape its message type needs: a
+ * `subscription` object with a string `type`, plus an `event` object for
+ * notifications and a string `challenge` for verifications.
+ */
+function parseBody(rawBody: Buffer, messageType: string): Record<string, unknown> | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return null;
+  }
+  if (!isObject(parsed) || !isObject(parsed.subscription) || typeof parsed.subscription.type !== 'string') return null;
+  if (messageType === 'notification' && !isObject(parsed.event)) return null;
+  if (messageType === 'webhook_callback_verification' && typeof parsed.challenge !== 'string') return null;
+  return parsed;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A header's value when it was sent exactly once. */
+function single(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function hasBody(headers: EventSubHttpRequest['headers']): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = Number(single(headers['content-length']) ?? 0);
+  return Number.isFinite(length) && length > 0;
+}
+
+function isJson(contentType: string | undefined): boolean {
+  const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  return essence === 'application/json' || essence.endsWith('+json');
+}
+
+function json(status: number, error: string, message: string): EventSubHttpResponse {
+  return { status, contentType: 'application/json', body: JSON.stringify({ statusCode: status, error, message }) };
+}
+
+function forbidden(message: string): EventSubHttpResponse {
+  return json(403, 'Forbidden', message);
+}
+
+function tooLarge(): EventSubHttpResponse {
+  return json(413, 'Payload Too Large', `EventSub messages are limited to ${EVENTSUB_MAX_BODY_BYTES} bytes.`);
+}

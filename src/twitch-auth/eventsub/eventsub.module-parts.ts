@@ -1,0 +1,50 @@
+import type { Provider } from '@nestjs/common';
+import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
+import type { TwitchAuthModulePartsFactory } from '../twitch-auth.module-parts.js';
+import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { AppTokenProvider } from '../tokens/app-token.provider.js';
+import { TwitchHelixClient } from '../twitch/helix.client.js';
+import { EventSubDeduplicator } from './eventsub-deduplicator.js';
+import { EventSubDispatcher } from './eventsub-dispatcher.js';
+import { EventSubReceiver } from './eventsub-receiver.js';
+import { EventSubVerifier } from './eventsub-signature.js';
+import { createEventSubController } from './eventsub.controller.js';
+import { EVENTSUB_MOUNTED_PATH, EventSubService } from './eventsub.service.js';
+
+/**
+ * EventSub's contribution to `TwitchAuthModule`: the Helix client and
+ * `EventSubService` always (subscriptions can be managed from an instance
+ * that receives nothing), the callback controller and its receiver only
+ * when `routes.eventSub` mounts one.
+ */
+export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
+  const providers: Provider[] = [
+    { provide: EVENTSUB_MOUNTED_PATH, useValue: routes.eventSub?.path ?? null },
+    {
+      provide: EventSubVerifier,
+      useFactory: ({ eventSub }: ResolvedTwitchAuthOptions) =>
+        eventSub
+          ? new EventSubVerifier({
+              secrets: [eventSub.secret, ...eventSub.previousSecrets],
+              maxMessageAgeSeconds: eventSub.maxMessageAgeSeconds,
+            })
+          : null,
+      inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
+    },
+    {
+      provide: TwitchHelixClient,
+      useFactory: (o: ResolvedTwitchAuthOptions, appTokens: AppTokenProvider) =>
+        new TwitchHelixClient({ clientId: o.clientId, helixBaseUrl: o.twitch.helixBaseUrl, timeoutMs: o.twitch.timeoutMs }, appTokens),
+      inject: [TWITCH_AUTH_RESOLVED_OPTIONS, AppTokenProvider],
+    },
+    EventSubDeduplicator,
+    EventSubDispatcher,
+    EventSubService,
+  ];
+  if (!routes.eventSub) return { providers, exports: [EventSubService, TwitchHelixClient] };
+  return {
+    providers: [...providers, EventSubReceiver],
+    controllers: [createEventSubController(routes)],
+    exports: [EventSubService, TwitchHelixClient],
+  };
+};

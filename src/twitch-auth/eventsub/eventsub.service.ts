@@ -1,0 +1,138 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
+import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { TwitchHelixClient } from '../twitch/helix.client.js';
+import { toEventSubSubscription } from './eventsub.converters.js';
+import { EventSubNotConfiguredError, EventSubPublicUrlMissingError, EventSubSubscriptionError } from './eventsub.errors.js';
+import type {
+  EventSubCondition,
+  EventSubEnsureResult,
+  EventSubListFilter,
+  EventSubSubscription,
+  EventSubSubscriptionSpec,
+} from './eventsub.types.js';
+
+/** Injection token of the path the callback controller is mounted at (`null` when none is). */
+export const EVENTSUB_MOUNTED_PATH = Symbol('EVENTSUB_MOUNTED_PATH');
+
+/** Statuses in which a subscription works or is about to: `ensure` leaves these alone. */
+const LIVE_STATUSES: ReadonlySet<string> = new Set(['enabled', 'webhook_callback_verification_pending']);
+
+/**
+ * Manages this app's EventSub webhook subscriptions through Helix with the
+ * app access token. Every subscription points at `eventSub.publicUrl` +
+ * the callback path, signed with `eventSub.secret`.
+ */
+@Injectable()
+export class EventSubService {
+  private readonly logger = new Logger('TwitchAuth');
+
+  constructor(
+    private readonly helix: TwitchHelixClient,
+    @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
+    @Inject(EVENTSUB_MOUNTED_PATH) private readonly mountedPath: string | null,
+  ) {}
+
+  /** The callback URL Twitch is given: `publicUrl` + the mounted callback path. */
+  get callbackUrl(): string {
+    const eventSub = this.options.eventSub;
+    if (!eventSub) throw new EventSubNotConfiguredError('Subscribing to EventSub');
+    if (!eventSub.publicUrl) throw new EventSubPublicUrlMissingError();
+    return eventSub.publicUrl + (this.mountedPath ?? eventSub.path);
+  }
+
+  /**
+   * Creates a webhook subscription; Twitch then verifies the callback. When
+   * Twitch answers 409 (it exists already), the existing one is returned.
+   * `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
+   */
+  async subscribe(type: string, version: string, condition: EventSubCondition): Promise<EventSubSubscription> {
+    return (await this.create({ type, version, condition })).subscription;
+  }
+
+  /** Every subscription of this app (all pages), optionally filtered by one of status, type or user id. */
+  async list(filter: EventSubListFilter = {}): Promise<EventSubSubscription[]> {
+    const subscriptions: EventSubSubscription[] = [];
+    const seenCursors = new Set<string>();
+    let after: string | undefined;
+    do {
+      const page = await this.helix.listEventSubSubscriptions({ status: filter.status, type: filter.type, user_id: filter.userId, after });
+      subscriptions.push(...page.data.map(toEventSubSubscription));
+      after = page.pagination?.cursor || undefined;
+      // A cursor seen twice would loop forever: stop rather than trust it.
+      if (after !== undefined && seenCursors.has(after)) break;
+      if (after !== undefined) seenCursors.add(after);
+    } while (after !== undefined);
+    return subscriptions;
+  }
+
+  /** Deletes a subscription; false when Twitch did not know the id. */
+  async unsubscribe(id: string): Promise<boolean> {
+    return this.helix.deleteEventSubSubscription(id);
+  }
+
+  /**
+   * Makes sure each spec has a live subscription to this callback, and is
+   * safe to call at every start: existing enabled or pending ones are left
+   * alone, dead ones (failed verification, revoked) are deleted and created
+   * again, missing ones are created, and a 409 counts as existing.
+   */
+  async ensure(specs: readonly EventSubSubscriptionSpec[]): Promise<EventSubEnsureResult> {
+    const callback = this.callbackUrl;
+    const result: EventSubEnsureResult = { created: [], existing: [], removed: [] };
+    const current = specs.length > 0 ? await this.list() : [];
+    for (const spec of specs) {
+      const matches = current.filter((subscription) => sameSubscription(subscription, spec, callback));
+      const live = matches.find((subscription) => LIVE_STATUSES.has(subscription.status));
+      if (live) {
+        result.existing.push(live);
+        continue;
+      }
+      for (const dead of matches) {
+        await this.unsubscribe(dead.id);
+        result.removed.push(dead);
+      }
+      const outcome = await this.create(spec);
+      (outcome.created ? result.created : result.existing).push(outcome.subscription);
+    }
+    return result;
+  }
+
+  private async create(spec: EventSubSubscriptionSpec): Promise<{ subscription: EventSubSubscription; created: boolean }> {
+    const callback = this.callbackUrl;
+    const outcome = await this.helix.createEventSubSubscription({
+      type: spec.type,
+      version: spec.version,
+      condition: spec.condition,
+      transport: { method: 'webhook', callback, secret: this.options.eventSub!.secret },
+    });
+    if (outcome.created) {
+      const subscription = outcome.list.data[0];
+      if (!subscription) throw new EventSubSubscriptionError(`Twitch accepted the ${spec.type} subscription but returned no subscription.`);
+      this.logger.log(`Subscribed to EventSub ${spec.type} v${spec.version} (${subscription.id}); Twitch now verifies the callback.`);
+      return { subscription: toEventSubSubscription(subscription), created: true };
+    }
+    const existing = await this.list({ type: spec.type });
+    const found =
+      existing.find((subscription) => sameSubscription(subscription, spec, callback)) ??
+      existing.find((subscription) => sameSubscription(subscription, spec, null));
+    if (!found) {
+      throw new EventSubSubscriptionError(
+        `Twitch says a ${spec.type} v${spec.version} subscription with this condition already exists (409), but this app's list does not show it; try again shortly.`,
+      );
+    }
+    return { subscription: found, created: false };
+  }
+}
+
+/**
+ * Same type, version, condition and (when given) callback. Twitch lists
+ * conditions with every field, unset ones as `""`, so absent and empty match.
+ */
+function sameSubscription(subscription: EventSubSubscription, spec: EventSubSubscriptionSpec, callback: string | null): boolean {
+  if (subscription.type !== spec.type || subscription.version !== spec.version) return false;
+  if (callback !== null && subscription.transport.callback !== callback) return false;
+  const keys = new Set([...Object.keys(subscription.condition), ...Object.keys(spec.condition)]);
+  for (const key of keys) if ((subscription.condition[key] ?? '') !== (spec.condition[key] ?? '')) return false;
+  return true;
+}
