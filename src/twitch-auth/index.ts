@@ -78,3 +78,55 @@ export { InMemoryTokenRepository } from './storage/in-memory-token.repository.js
 export { ClaimStore } from './storage/claim-store.interface.js';
 export { InMemoryClaimStore, IN_MEMORY_CLAIM_LIMIT } from './storage/in-memory-claim.store.js';
 export * from './storage/typeorm/index.js';
+
+// OAuth: browser authorization-code flow (built-in routes, or your own controller with OAuthStateService)
+export { OAuthStateService, OAUTH_STATE_COOKIE_PREFIX } from './oauth/oauth-state.service.js';
+export type { IssuedOAuthState, OAuthStateIssueOptions, VerifiedOAuthState } from './oauth/oauth-state.service.js';
+export { OAuthStateError } from './oauth/oauth.errors.js';
+export type { OAuthFailureReason, OAuthStateFailureReason } from './oauth/oauth.errors.js';
+
+// EventSub: webhook receiver, signature verification, subscription management
+export { EventSubService } from './eventsub/eventsub.service.js';
+export {
+  EventSubVerifier,
+  signEventSubMessage,
+  parseEventSubTimestamp,
+  EVENTSUB_SIGNATURE_PREFIX,
+  EVENTSUB_MAX_FUTURE_SKEW_SECONDS,
+} from './eventsub/eventsub-signature.js';
+export type {
+  EventSubVerifierOptions,
+  EventSubSignedMessage,
+  EventSubVerification,
+  EventSubRejection,
+} from './eventsub/eventsub-signature.js';
+export { EventSubHeader, EVENTSUB_MAX_BODY_BYTES } from './eventsub/eventsub-receiver.js';
+export { EVENTSUB_CLAIM_NAMESPACE } from './eventsub/eventsub-deduplicator.js';
+export {
+  EventSubNotConfiguredError,
+  EventSubPublicUrlMissingError,
+  EventSubRawBodyMissingError,
+  EventSubSubscriptionError,
+} from './eventsub/eventsub.errors.js';
+export type {
+  EventSubCondition,
+  EventSubSubscription,
+  EventSubSubscriptionStatus,
+  EventSubSubscriptionSpec,
+  EventSubListFilter,
+  EventSubEnsureResult,
+  EventSubNotification,
+  EventSubRevocation,
+  EventSubEventMap,
+  ChannelFollowEvent,
+  StreamOnlineEvent,
+  StreamOfflineEvent,
+  ChannelSubscribeEvent,
+  ChannelCheerEvent,
+  ChannelRaidEvent,
+  ChannelChatMessageEvent,
+  ChatMessageFragment,
+} from './eventsub/eventsub.types.js';
+export { TwitchHelixClient } from './twitch/helix.client.js';
+export type { TwitchHelixClientConfig, HelixAppTokens, HelixRequest } from './twitch/helix.client.js';
+
