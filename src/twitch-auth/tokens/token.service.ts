@@ -4,6 +4,7 @@ import { TwitchAuthConfigError, TwitchAuthError } from '../twitch-auth.errors.js
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
 import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
+import type { NewStoredToken } from '../storage/token-repository.interface.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import { InvalidAccessTokenError } from '../twitch/twitch.errors.js';
 import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
@@ -169,7 +170,7 @@ export class TokenService implements OnApplicationBootstrap {
       );
     }
     const now = Date.now();
-    return this.store_({
+    return this.storeToken({
       userId: validation.userId,
       login: validation.login,
       accessToken: grant.accessToken,
@@ -191,7 +192,7 @@ export class TokenService implements OnApplicationBootstrap {
     options: AddTokenOptions = {},
   ): Promise<TokenInfo> {
     checkScopes(scopes, 'scopes');
-    return this.store_({
+    return this.storeToken({
       userId,
       login: options.login ?? null,
       accessToken,
@@ -282,17 +283,7 @@ export class TokenService implements OnApplicationBootstrap {
     return this.addUser(grant.accessToken, grant.refreshToken);
   }
 
-  private async store_(token: {
-    userId: string;
-    login: string | null;
-    accessToken: string;
-    refreshToken: string | null;
-    scopes: string[];
-    expiresAt: number | null;
-    obtainedAt: number;
-    lastValidatedAt: number | null;
-    intents?: string[];
-  }): Promise<TokenInfo> {
+  private async storeToken(token: Omit<NewStoredToken, 'status' | 'intents'> & { intents?: string[] }): Promise<TokenInfo> {
     const previous = await this.store.repository.get(token.userId);
     const intents = [...new Set([...(previous?.intents ?? []), ...(token.intents ?? [])])];
     const row = await this.store.save({ ...token, status: 'valid', intents });
