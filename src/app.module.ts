@@ -2,13 +2,29 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TwitchAuthModule, dataSourceOptionsFromUrl } from './twitch-auth/index.js';
 import { BotService } from './demo/bot.service.js';
 import { StatusController } from './demo/status.controller.js';
+import { HealthController } from './demo/health.controller.js';
 
 /** Default SQLite file of the demo, the CLI and `ormconfig.ts`. */
 export const DEFAULT_DATABASE_URL = 'sqlite:data/twitch-auth.sqlite';
+
+/**
+ * A number of seconds from the environment, or undefined for the module's
+ * default. Maintenance is tuned this way (several instances, tests with
+ * short-lived tokens): TWITCH_AUTH_TICK_SECONDS, TWITCH_AUTH_REFRESH_BEFORE_SECONDS,
+ * TWITCH_AUTH_VALIDATE_EVERY_SECONDS.
+ */
+function secondsFromEnv(config: ConfigService, name: string): number | undefined {
+  const raw = config.get<string>(name);
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`${name} must be a number of seconds; got "${raw}".`);
+  return seconds;
+}
 
 /**
  * The demo application: TwitchAuthModule on a SQLite file (or Postgres
@@ -19,6 +35,7 @@ export const DEFAULT_DATABASE_URL = 'sqlite:data/twitch-auth.sqlite';
     ConfigModule.forRoot({ isGlobal: true }),
     EventEmitterModule.forRoot(),
     ScheduleModule.forRoot(),
+    TerminusModule,
     TypeOrmModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
@@ -43,11 +60,16 @@ export const DEFAULT_DATABASE_URL = 'sqlite:data/twitch-auth.sqlite';
             idBaseUrl: config.get<string>('TWITCH_ID_BASE_URL'),
             helixBaseUrl: config.get<string>('TWITCH_HELIX_BASE_URL'),
           },
+          maintenance: {
+            tickSeconds: secondsFromEnv(config, 'TWITCH_AUTH_TICK_SECONDS'),
+            refreshBeforeExpirySeconds: secondsFromEnv(config, 'TWITCH_AUTH_REFRESH_BEFORE_SECONDS'),
+            validateEverySeconds: secondsFromEnv(config, 'TWITCH_AUTH_VALIDATE_EVERY_SECONDS'),
+          },
         };
       },
     }),
   ],
-  controllers: [StatusController],
+  controllers: [StatusController, HealthController],
   providers: [BotService],
 })
 export class AppModule {}

@@ -130,3 +130,10 @@ export type {
 export { TwitchHelixClient } from './twitch/helix.client.js';
 export type { TwitchHelixClientConfig, HelixAppTokens, HelixRequest } from './twitch/helix.client.js';
 
+// Scheduling: hourly validation and refresh before expiry, on a timer, across instances; health for @nestjs/terminus
+export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';
+export type { MaintenanceStatus, MaintenanceTickSummary, MaintenanceTotals, MaintenanceBacklog } from './scheduling/maintenance.types.js';
+export { TwitchAuthHealthIndicator } from './scheduling/twitch-auth.health.js';
+export type { TwitchAuthHealthDetails } from './scheduling/twitch-auth.health.js';
+export { isTokenBacklogCounter } from './scheduling/token-backlog.js';
+export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from './scheduling/token-backlog.js';

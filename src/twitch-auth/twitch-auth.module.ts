@@ -28,6 +28,7 @@ import { TokenService } from './tokens/token.service.js';
 import { TwitchIdentityClient } from './twitch/twitch-identity.client.js';
 import { oauthModuleParts } from './oauth/oauth.module-parts.js';
 import { eventSubModuleParts } from './eventsub/eventsub.module-parts.js';
+import { schedulingModuleParts } from './scheduling/scheduling.module-parts.js';
 
 /** Injection token of the options exactly as given to `forRoot`/`forRootAsync`'s factory. */
 export const TWITCH_AUTH_MODULE_OPTIONS = Symbol('TWITCH_AUTH_MODULE_OPTIONS');
@@ -54,7 +55,7 @@ export interface TwitchAuthAsyncRoutes {
  * The features mounted next to the token core. Each entry contributes
  * providers and controllers; see `TwitchAuthModuleParts`.
  */
-const FEATURES: TwitchAuthModulePartsFactory[] = [oauthModuleParts, eventSubModuleParts];
+const FEATURES: TwitchAuthModulePartsFactory[] = [oauthModuleParts, eventSubModuleParts, schedulingModuleParts];
 
 /** `forRootAsync`: runtime values from a factory (e.g. `ConfigService`), structure given directly. */
 export interface TwitchAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>, TwitchAuthStructuralOptions {

@@ -28,6 +28,17 @@ export interface RefresherTimings {
   backoffMaxMs: number;
 }
 
+/**
+ * How the maintenance scheduler calls the refresher: it must neither wait on
+ * nor repeat work another instance is doing or has just done.
+ */
+export interface MaintenanceCallOptions {
+  /** Fail at once with `TokenLeaseTimeoutError` instead of waiting when another instance holds the user's lease. */
+  skipIfLeased?: boolean;
+  /** `validate` only: the `lastValidatedAt` the caller saw; nothing is done when the token was validated or refreshed since. */
+  seenLastValidatedAt?: number | null;
+}
+
 interface PendingWrite {
   row: PlainToken;
   changes: StoredTokenChanges;
@@ -79,10 +90,14 @@ export class TokenRefresher implements OnApplicationShutdown {
    * Refreshes the user's token unless another caller already replaced
    * `seenAccessToken` (pass null to force). Concurrent calls share one result.
    */
-  refresh(userId: string, seenAccessToken: string | null): Promise<PlainToken> {
+  refresh(userId: string, seenAccessToken: string | null, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
     const running = this.refreshes.get(userId);
     if (running) return running;
-    const refresh = this.exclusively(userId, () => this.withLease(userId, (row) => this.refreshHeld(row, seenAccessToken)));
+    const refresh = this.exclusively(userId, () =>
+      this.withLease(userId, (row) => this.refreshHeld(row, seenAccessToken), call.skipIfLeased),
+    );
+    // Not shared: a caller joining it would give up on a lease it is entitled to wait for.
+    if (call.skipIfLeased) return refresh;
     const shared = refresh.finally(() => this.refreshes.delete(userId));
     this.refreshes.set(userId, shared);
     return shared;
@@ -93,10 +108,11 @@ export class TokenRefresher implements OnApplicationShutdown {
    * answer. A dead access token is refreshed; a dead grant marks the user
    * `reauth_required` and emits `twitch.token.revoked` once.
    */
-  validate(userId: string): Promise<PlainToken> {
+  validate(userId: string, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
     return this.exclusively(userId, () =>
       this.withLease(userId, async (row) => {
         if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
+        if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
         try {
           const validation = await this.retrying(userId, () => this.identity.validate(row.accessToken));
           const now = Date.now();
@@ -270,9 +286,9 @@ export class TokenRefresher implements OnApplicationShutdown {
       .catch((error: unknown) => this.logger.warn(`Could not record the backoff of user ${row.userId}: ${describe(error)}`));
   }
 
-  /** Runs `work` with the user's lease; waits (polling) while another instance holds it. */
-  private async withLease<T>(userId: string, work: (row: PlainToken) => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.timings.leaseWaitMs;
+  /** Runs `work` with the user's lease; waits (polling) while another instance holds it, unless told to skip. */
+  private async withLease<T>(userId: string, work: (row: PlainToken) => Promise<T>, skipIfLeased = false): Promise<T> {
+    const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
     let delay = 20;
     for (;;) {
       const now = Date.now();

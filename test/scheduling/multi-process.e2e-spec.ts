@@ -1,0 +1,228 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
+import { createTestApp, type TestApp } from '../support/app.js';
+import { requirePostgres, type ThrowawayPostgres } from '../support/postgres.js';
+import { startFake } from '../support/secrets-guard.js';
+import { tempDir } from '../support/temp.js';
+import { DemoProcess, ensureDemoBuilt, killAllDemos } from './support/demo-process.js';
+import { RecordingProxy } from './support/recording-proxy.js';
+import {
+  fewestRefreshesSince,
+  followChains,
+  leasesByPid,
+  storedMatchesChains,
+  timingViolations,
+  type SeededToken,
+} from './support/refresh-chains.js';
+
+/**
+ * Separate `node dist/main.js` demo processes share one database and maintain
+ * many users' tokens against one FakeTwitch whose access tokens live 8 s.
+ * Every refresh grant passes a recording proxy, so the test follows each
+ * user's chain of refresh tokens: each generation (the seeded token, then
+ * each issued one) is presented at most once, which makes "exactly one
+ * refresh per cycle" exact: every generation is refreshed once, in the last
+ * half of its life (after it fell due, before it expired).
+ */
+const TTL_MS = 8_000;
+const REFRESH_BEFORE_MS = 4_000;
+/** A lease of a killed process lapses after max(30 s, 4 x twitch.timeoutMs): the demo keeps the 10 s default timeout. */
+const LEASE_TTL_MS = 40_000;
+
+const cwd = tempDir('twitch-auth-demo-');
+afterAll(async () => {
+  await killAllDemos();
+  cwd.remove();
+}, 60_000);
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await condition()); await sleep(100)) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+}
+
+/** One FakeTwitch, its recording proxy, and a test-process app on `databaseUrl` that migrates it and seeds users. */
+class Scenario {
+  readonly seeds = new Map<string, SeededToken>();
+
+  private constructor(
+    readonly fake: FakeTwitch,
+    readonly proxy: RecordingProxy,
+    readonly seeder: TestApp,
+    readonly databaseUrl: string,
+  ) {}
+
+  static async start(databaseUrl: string): Promise<Scenario> {
+    await ensureDemoBuilt();
+    const fake = await startFake({ accessTokenTtlSeconds: TTL_MS / 1000 });
+    // Migrating here, before the demos start, keeps several processes from racing to create the tables.
+    return new Scenario(fake, await RecordingProxy.start(fake.idBaseUrl), await createTestApp({ fake, databaseUrl }), databaseUrl);
+  }
+
+  /** The demo's environment: Twitch behind the proxy, a 1 s tick, refresh 4 s before expiry, validation every 4 s. */
+  get env(): Record<string, string> {
+    return {
+      TWITCH_CLIENT_ID: this.fake.clientId,
+      TWITCH_CLIENT_SECRET: this.fake.clientSecret!,
+      TWITCH_ID_BASE_URL: this.proxy.url,
+      TWITCH_HELIX_BASE_URL: this.fake.helixBaseUrl,
+      DATABASE_URL: this.databaseUrl,
+      TWITCH_AUTH_TICK_SECONDS: '1',
+      TWITCH_AUTH_REFRESH_BEFORE_SECONDS: String(REFRESH_BEFORE_MS / 1000),
+      TWITCH_AUTH_VALIDATE_EVERY_SECONDS: '4',
+    };
+  }
+
+  /** Stores generation 0 of `count` users, never validated, so the first ticks also validate every one. */
+  async seed(count: number): Promise<void> {
+    for (let i = 0; i < count; i += 1) {
+      const userId = String(70_000 + i);
+      const issued = this.fake.issueToken({ userId, scopes: ['chat:read'] });
+      await this.seeder.tokens.addToken(userId, issued.accessToken, issued.refreshToken, ['chat:read'], {
+        expiresAt: new Date(Date.now() + TTL_MS),
+      });
+      this.seeds.set(userId, issued);
+    }
+  }
+
+  chains() {
+    return followChains(this.seeds, this.proxy.exchanges);
+  }
+
+  waitForRefreshes(times: number, since: number, timeoutMs: number): Promise<void> {
+    return waitFor(`${times} refreshes of every user`, () => fewestRefreshesSince(this.chains().chains, since) >= times, timeoutMs);
+  }
+
+  /** Nothing lost: every user valid in storage, every stored token valid at Twitch right now, every live instance healthy. */
+  async expectAllValid(live: DemoProcess[]): Promise<void> {
+    const rows = await this.seeder.repository.list();
+    expect(rows).toHaveLength(this.seeds.size);
+    expect(rows.filter((row) => row.status !== 'valid')).toEqual([]);
+    expect(rows.filter((row) => !this.fake.isValid(row.accessToken)).map((row) => row.userId)).toEqual([]);
+    for (const demo of live) {
+      const health = await fetch(`${demo.url}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({
+        info: { 'twitch-auth': { overdueValidation: 0, overdueRefresh: 0, reauthRequired: 0 } },
+      });
+    }
+  }
+
+  /** The exact assertions over the whole run; `excused` users may be late by up to `excusedLateMs`. */
+  async expectExactlyOncePerGeneration(excused: Set<string> = new Set(), excusedLateMs = 0): Promise<number[]> {
+    const { chains, heads, strays } = this.chains();
+    expect(this.fake.reusedRefreshTokens).toEqual([]);
+    expect(strays).toEqual([]);
+    expect(this.proxy.exchanges.filter((e) => e.status !== 200)).toEqual([]);
+    expect(this.fake.countRequests({ path: '/oauth2/token', grantType: 'refresh_token' })).toBe(this.proxy.exchanges.length);
+    expect(storedMatchesChains(await this.seeder.repository.list(), heads)).toBe(true);
+    const { early, late } = timingViolations(this.fake, this.seeds, chains, REFRESH_BEFORE_MS);
+    expect(early).toEqual([]);
+    expect(late.filter((l) => !excused.has(l.userId) || l.lateMs > excusedLateMs)).toEqual([]);
+    return [...chains.values()].map((chain) => chain.length);
+  }
+
+  async stop(): Promise<void> {
+    await this.seeder.close();
+    await this.proxy.close();
+    await this.fake.close();
+  }
+}
+
+describe('four demo processes maintaining 200 users on one Postgres', () => {
+  let postgres: ThrowawayPostgres | null = null;
+  let scenario: Scenario | null = null;
+  beforeAll(async () => {
+    postgres = await requirePostgres('multi-process scheduling');
+    if (postgres) scenario = await Scenario.start(postgres.url);
+  }, 240_000);
+  afterAll(async () => {
+    await killAllDemos();
+    await scenario?.stop();
+    await postgres?.stop();
+  }, 60_000);
+
+  it('refresh every token generation exactly once, in time, reusing nothing, through a SIGKILL and a restart', async () => {
+    if (!scenario) return;
+    const { proxy, seeder } = scenario;
+    const demos = await Promise.all([1, 2, 3, 4].map((n) => DemoProcess.start(`#${n}`, scenario!.env, cwd.path)));
+    await scenario.seed(200);
+
+    // Phase 1: all four processes, until every user went through five refreshes.
+    const phase1Start = Date.now();
+    await scenario.waitForRefreshes(5, 0, 90_000);
+    const phase1Ms = Date.now() - phase1Start;
+    const statuses = await Promise.all(demos.map((demo) => demo.maintenance()));
+    for (const status of statuses) expect(status.totals.refreshed).toBeGreaterThan(0);
+
+    // Kill one process mid-cycle. Twitch is held for a moment so no answer is on its way to the victim: where
+    // refresh tokens are single-use, a process killed between Twitch's answer and its database write takes the
+    // only copy of the new refresh token with it, and nothing can recover that.
+    proxy.hold();
+    const holdStart = Date.now();
+    await waitFor('answers in flight to be delivered', () => proxy.inFlight === 0, 10_000);
+    await waitFor(
+      'every delivered refresh to be stored',
+      async () => storedMatchesChains(await seeder.repository.list(), scenario!.chains().heads),
+      10_000,
+    );
+    const leases = leasesByPid(await seeder.repository.list());
+    const victim = demos.find((demo) => !leases.has(demo.pid)) ?? demos[0]!;
+    await victim.stop('SIGKILL');
+    const killedAt = Date.now();
+    const stuck = new Set(leasesByPid(await seeder.repository.list()).get(victim.pid) ?? []);
+    // Let the proxy see the dead process's sockets close, so its parked requests are dropped, never forwarded.
+    await sleep(200);
+    proxy.release();
+    const holdMs = Date.now() - holdStart;
+
+    // Phase 2: three survivors carry every user through two more refreshes (a user the victim had leased waits for the lease to lapse).
+    await scenario.waitForRefreshes(2, killedAt, 30_000 + (stuck.size > 0 ? LEASE_TTL_MS : 0));
+
+    // Phase 3: the victim restarts and rejoins; two more refreshes of everyone.
+    const restarted = await DemoProcess.start(`${victim.name} restarted`, scenario.env, cwd.path);
+    await scenario.waitForRefreshes(2, Date.now(), 30_000);
+    expect((await restarted.maintenance()).totals.refreshed).toBeGreaterThan(0);
+    const live = [...demos.filter((demo) => demo !== victim), restarted];
+    await scenario.expectAllValid(live);
+    await Promise.all(live.map((demo) => demo.stop('SIGTERM')));
+
+    // Only a user the victim held at its death may be late, and only until its lease lapsed.
+    const counts = await scenario.expectExactlyOncePerGeneration(stuck, LEASE_TTL_MS);
+    console.info(
+      `multi-process Postgres: 200 users, 4 processes; phase 1 (5 cycles with all four) took ${phase1Ms} ms; ` +
+        `refreshes per user min ${Math.min(...counts)} max ${Math.max(...counts)}, ${proxy.exchanges.length} in total; ` +
+        `killed ${victim.name} holding ${stuck.size} lease(s); Twitch held ${holdMs} ms, ${proxy.dropped} parked request(s) dropped; ` +
+        `refreshed per process before the kill: ${statuses.map((s) => s.totals.refreshed).join('/')}`,
+    );
+  }, 180_000);
+});
+
+describe('two demo processes maintaining 50 users in one shared SQLite file', () => {
+  const dir = tempDir('twitch-auth-sqlite-');
+  let scenario: Scenario | null = null;
+  beforeAll(async () => {
+    scenario = await Scenario.start(`sqlite:${dir.path}/shared.sqlite`);
+  }, 240_000);
+  afterAll(async () => {
+    await killAllDemos();
+    await scenario?.stop();
+    dir.remove();
+  }, 60_000);
+
+  it('refresh every token generation exactly once, in time, reusing nothing', async () => {
+    const current = scenario!;
+    const demos = await Promise.all([1, 2].map((n) => DemoProcess.start(`sqlite #${n}`, current.env, cwd.path)));
+    await current.seed(50);
+    await current.waitForRefreshes(3, 0, 60_000);
+    const statuses = await Promise.all(demos.map((demo) => demo.maintenance()));
+    await current.expectAllValid(demos);
+    await Promise.all(demos.map((demo) => demo.stop('SIGTERM')));
+
+    const counts = await current.expectExactlyOncePerGeneration();
+    console.info(
+      `multi-process SQLite: 50 users, 2 processes; refreshes per user min ${Math.min(...counts)} max ${Math.max(...counts)}; ` +
+        `refreshed per process: ${statuses.map((s) => s.totals.refreshed).join('/')}`,
+    );
+  }, 120_000);
+});

@@ -1,0 +1,133 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { MaintenanceStatus } from '../../../src/twitch-auth/index.js';
+import { capturedLogs } from '../../support/log-capture.js';
+
+/** Repository root (tests run with it as the working directory). */
+const ROOT = resolve('.');
+const DEMO_MAIN = join(ROOT, 'dist/main.js');
+
+/** Every demo process started by this file, so `stopAll` can end them even after a failure. */
+const started = new Set<DemoProcess>();
+process.once('exit', () => {
+  for (const demo of started) demo.child.kill('SIGKILL');
+});
+
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds `dist/` when `dist/main.js` is missing or older than any source file (`npm test` builds first anyway). */
+export async function ensureDemoBuilt(): Promise<void> {
+  if (existsSync(DEMO_MAIN) && statSync(DEMO_MAIN).mtimeMs >= newestSourceMtime(join(ROOT, 'src'))) return;
+  try {
+    await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+      cwd: ROOT,
+      timeout: 180_000,
+    });
+  } catch (error) {
+    const { stdout = '' } = error as { stdout?: string };
+    throw new Error(`Building dist/ failed (npx tsc -p tsconfig.build.json):\n${stdout}`);
+  }
+}
+
+/** A free loopback port (free when asked; the demo binds it moments later). */
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** One `node dist/main.js` process of the demo app. */
+export class DemoProcess {
+  output = '';
+  readonly exited: Promise<void>;
+  private alive = true;
+
+  private constructor(
+    readonly name: string,
+    readonly port: number,
+    readonly child: ChildProcess,
+  ) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.output += chunk));
+    this.exited = new Promise((resolveExit) =>
+      child.once('exit', () => {
+        this.alive = false;
+        started.delete(this);
+        resolveExit();
+      }),
+    );
+  }
+
+  /**
+   * Starts the demo with exactly `env` (plus PATH, PORT and HOST) in `cwd`
+   * and resolves once it answers HTTP. Its output joins the captured logs
+   * when it exits, so the secrets guard checks it never printed a secret.
+   */
+  static async start(name: string, env: Record<string, string>, cwd: string): Promise<DemoProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [DEMO_MAIN], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const demo = new DemoProcess(name, port, child);
+    started.add(demo);
+    void demo.exited.then(() => capturedLogs.push(`demo ${name} output: ${demo.output}`));
+    for (const deadline = Date.now() + 60_000; ;) {
+      if (!demo.alive) throw new Error(`demo ${name} exited during startup:\n${demo.output}`);
+      if (Date.now() > deadline) throw new Error(`demo ${name} did not answer HTTP within 60 s:\n${demo.output}`);
+      try {
+        if ((await fetch(`${demo.url}/health/maintenance`)).ok) return demo;
+      } catch {
+        // Not listening yet.
+      }
+      await sleep(100);
+    }
+  }
+
+  /** `http://127.0.0.1:PORT`. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return this.alive;
+  }
+
+  /** The process's scheduler state from `/health/maintenance`. */
+  async maintenance(): Promise<MaintenanceStatus> {
+    return (await (await fetch(`${this.url}/health/maintenance`)).json()) as MaintenanceStatus;
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals): Promise<void> {
+    if (this.alive) this.child.kill(signal);
+    await this.exited;
+  }
+}
+
+/** Kills every demo process still running (SIGKILL), for `afterAll` even after a failure. */
+export async function killAllDemos(): Promise<void> {
+  await Promise.all([...started].map((demo) => demo.stop('SIGKILL')));
+}

@@ -1,0 +1,143 @@
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One refresh-token grant as it passed through the proxy, answered by Twitch. */
+export interface RefreshExchange {
+  /** The refresh token the client presented: it names the token generation being replaced. */
+  presented: string;
+  /** The refresh token Twitch issued in exchange (null when the grant failed). */
+  issued: string | null;
+  /** The access token issued with it (null when the grant failed). */
+  issuedAccessToken: string | null;
+  status: number;
+  /** When the request reached the proxy (epoch ms). */
+  at: number;
+}
+
+interface Parked {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Buffer;
+  clientGone: boolean;
+}
+
+/**
+ * An HTTP proxy in front of FakeTwitch's identity server that records every
+ * refresh grant with the token it issued, so a test can follow each user's
+ * chain of refresh tokens across processes. It can hold requests (park them
+ * unforwarded) so a test can kill a process at a moment when no answer from
+ * Twitch is on its way to it.
+ */
+export class RecordingProxy {
+  readonly exchanges: RefreshExchange[] = [];
+  /** Requests forwarded and not yet answered to their client. */
+  inFlight = 0;
+  /** Parked requests dropped because their client died before they were forwarded. */
+  dropped = 0;
+  private parked: Parked[] | null = null;
+  private readonly arrivals = new WeakMap<IncomingMessage, number>();
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  private constructor(
+    private readonly server: Server,
+    private readonly target: URL,
+  ) {}
+
+  /** Starts a proxy on a free loopback port forwarding to `target` (an origin such as FakeTwitch's `idBaseUrl`). */
+  static async start(target: string): Promise<RecordingProxy> {
+    const server = createServer();
+    const proxy = new RecordingProxy(server, new URL(target));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => proxy.receive(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return proxy;
+  }
+
+  /** `http://127.0.0.1:PORT`. */
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Parks every request from now on until `release()`. */
+  hold(): void {
+    this.parked ??= [];
+  }
+
+  /** Forwards the parked requests whose clients are still there; drops the others unseen by Twitch. */
+  release(): void {
+    const parked = this.parked ?? [];
+    this.parked = null;
+    for (const entry of parked) {
+      if (entry.clientGone || entry.res.destroyed) this.dropped += 1;
+      else this.forward(entry.req, entry.res, entry.body);
+    }
+  }
+
+  /** Stops listening and closes idle upstream connections. */
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.agent.destroy();
+  }
+
+  private receive(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      this.arrivals.set(req, Date.now());
+      if (this.parked) {
+        const entry: Parked = { req, res, body, clientGone: false };
+        res.on('close', () => (entry.clientGone = !res.writableFinished));
+        this.parked.push(entry);
+        return;
+      }
+      this.forward(req, res, body);
+    });
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    this.inFlight += 1;
+    const arrivedAt = this.arrivals.get(req) ?? Date.now();
+    const upstream = httpRequest(
+      new URL(req.url ?? '/', this.target),
+      { method: req.method, headers: { ...req.headers, host: this.target.host }, agent: this.agent },
+      (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const payload = Buffer.concat(chunks);
+          this.record(req, body, answer.statusCode ?? 0, payload, arrivedAt);
+          if (!res.destroyed) {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(payload);
+          }
+          this.inFlight -= 1;
+        });
+      },
+    );
+    upstream.on('error', () => {
+      this.inFlight -= 1;
+      if (!res.headersSent && !res.destroyed) res.writeHead(502).end();
+    });
+    upstream.end(body);
+  }
+
+  private record(req: IncomingMessage, body: Buffer, status: number, payload: Buffer, at: number): void {
+    if (!req.url?.startsWith('/oauth2/token')) return;
+    const form = new URLSearchParams(body.toString('utf8'));
+    if (form.get('grant_type') !== 'refresh_token') return;
+    let answer: { refresh_token?: string; access_token?: string } = {};
+    try {
+      answer = JSON.parse(payload.toString('utf8')) as typeof answer;
+    } catch {
+      // An error body that is not JSON: the grant failed, which `status` says.
+    }
+    this.exchanges.push({
+      presented: form.get('refresh_token') ?? '',
+      issued: status === 200 ? (answer.refresh_token ?? null) : null,
+      issuedAccessToken: status === 200 ? (answer.access_token ?? null) : null,
+      status,
+      at,
+    });
+  }
+}
