@@ -63,7 +63,6 @@ export class EventSubDispatcher {
   private emit(name: string, payload: unknown): Promise<void> {
     return this.events.emitAndWait(name, payload);
   }
-
 }
 
 function describe(error: unknown): string {
