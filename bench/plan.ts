@@ -1,0 +1,32 @@
+/** Sizes, rounds and durations of one run; `--quick` shrinks them for a smoke check. */
+export interface BenchPlan {
+  quick: boolean;
+  b1: { users: number; callsPerSample: number; rounds: number };
+  b2: { users: number; callers: number; rounds: number; latencyMs: number };
+  b2x: { users: number; callers: number; rounds: number; latencyMs: number };
+  b3: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number };
+  b4: { sizes: number[]; due: number; rounds: number; concurrency: number };
+  b5: { users: number };
+}
+
+export function planFor(quick: boolean): BenchPlan {
+  return quick
+    ? {
+        quick: true,
+        b1: { users: 10_000, callsPerSample: 100_000, rounds: 5 },
+        b2: { users: 1_000, callers: 50, rounds: 2, latencyMs: 20 },
+        b2x: { users: 200, callers: 10, rounds: 2, latencyMs: 20 },
+        b3: { connections: 32, durationSeconds: 2, warmupSeconds: 1, rounds: 1 },
+        b4: { sizes: [1_000, 10_000, 100_000], due: 1_000, rounds: 1, concurrency: 8 },
+        b5: { users: 100_000 },
+      }
+    : {
+        quick: false,
+        b1: { users: 10_000, callsPerSample: 200_000, rounds: 10 },
+        b2: { users: 1_000, callers: 50, rounds: 5, latencyMs: 20 },
+        b2x: { users: 200, callers: 10, rounds: 5, latencyMs: 20 },
+        b3: { connections: 32, durationSeconds: 10, warmupSeconds: 3, rounds: 3 },
+        b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
+        b5: { users: 100_000 },
+      };
+}

@@ -1,0 +1,113 @@
+/**
+ * One B3 contender: an HTTP server receiving EventSub notifications, alone in
+ * its process. Tells the parent `{ url, path }` once listening; exits when
+ * the parent says `close` (or disconnects).
+ */
+import 'reflect-metadata';
+import { Controller, HttpCode, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { ApiClient } from '@twurple/api';
+import { StaticAuthProvider } from '@twurple/auth';
+import { EventSubMiddleware } from '@twurple/eventsub-http';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import { BROADCASTER_ID, EVENTSUB_SECRET } from '../lib/eventsub-notification.js';
+import { redirectTwitchToFake } from '../lib/loopback-fetch.js';
+import { createNestApp, createOurApp, type BenchApp } from '../lib/nest-app.js';
+
+export type EventSubContender = 'ours-express' | 'ours-fastify' | 'bare-express' | 'bare-fastify' | 'twurple-express';
+
+/** What the server process tells its parent. */
+export interface EventSubServerReady {
+  url: string;
+  /** Where notifications go. */
+  path: string;
+}
+
+/** The smallest Nest receiver: a POST route that reads the raw body and answers 204. */
+@Controller('eventsub')
+class BareEventSubController {
+  /** Counted so the read of the body is not optimised away. */
+  static bytes = 0;
+
+  @Post('callback')
+  @HttpCode(204)
+  receive(@Req() request: RawBodyRequest<{ rawBody?: Buffer }>): void {
+    BareEventSubController.bytes += request.rawBody?.length ?? 0;
+  }
+}
+
+async function startOurs(adapter: 'express' | 'fastify'): Promise<{ ready: EventSubServerReady; close: () => Promise<void> }> {
+  const app = await createOurApp({ adapter, listen: true, options: { eventSub: { secret: EVENTSUB_SECRET } } });
+  return { ready: { url: app.url, path: '/eventsub/callback' }, close: () => app.close() };
+}
+
+async function startBare(adapter: 'express' | 'fastify'): Promise<{ ready: EventSubServerReady; close: () => Promise<void> }> {
+  const app: BenchApp = await createNestApp([], [BareEventSubController], { adapter, listen: true });
+  return { ready: { url: app.url, path: '/eventsub/callback' }, close: () => app.close() };
+}
+
+/**
+ * twurple's middleware on a plain Express app, as its documentation shows,
+ * except that `markAsReady()` is never called: that call lists and creates
+ * subscriptions through Helix. Without it, `onChannelFollow` only registers
+ * the handler (no request leaves the process), and notifications for it are
+ * verified and dispatched as usual.
+ */
+async function startTwurple(): Promise<{ ready: EventSubServerReady; close: () => Promise<void> }> {
+  const apiClient = new ApiClient({ authProvider: new StaticAuthProvider('fake-client-id', 'bench-app-token') });
+  const middleware = new EventSubMiddleware({
+    apiClient,
+    hostName: '127.0.0.1',
+    pathPrefix: '/eventsub',
+    secret: EVENTSUB_SECRET,
+    logger: { minLevel: 'error' },
+  });
+  let follows = 0;
+  const subscription = middleware.onChannelFollow(BROADCASTER_ID, BROADCASTER_ID, () => {
+    follows++;
+  });
+  const app = express();
+  middleware.apply(app);
+  const server = await new Promise<import('node:http').Server>((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    ready: { url: `http://127.0.0.1:${port}`, path: `/eventsub/event/${subscription.id}` },
+    close: async () => {
+      void follows;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  // Nothing here should call Twitch; if anything tries, it fails on a closed loopback port.
+  redirectTwitchToFake('http://127.0.0.1:9');
+  const contender = process.argv[2] as EventSubContender;
+  const started =
+    contender === 'ours-express'
+      ? await startOurs('express')
+      : contender === 'ours-fastify'
+        ? await startOurs('fastify')
+        : contender === 'bare-express'
+          ? await startBare('express')
+          : contender === 'bare-fastify'
+            ? await startBare('fastify')
+            : await startTwurple();
+  const stop = async () => {
+    await started.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.on('message', (message: string) => {
+    if (message === 'close') void stop();
+  });
+  process.on('disconnect', () => void stop());
+  process.send!(started.ready satisfies EventSubServerReady);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`eventsub server ${process.argv[2]} failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

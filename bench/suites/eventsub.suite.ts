@@ -1,0 +1,227 @@
+/**
+ * B3: EventSub notifications under load. Each receiver runs alone in its own
+ * process; autocannon (programmatic) runs here in the parent and signs every
+ * request itself, so each carries a distinct message id and a valid
+ * signature. Before any measurement each receiver must answer 2xx to a valid
+ * notification (and, where it verifies, 4xx to a forged one).
+ */
+import autocannon from 'autocannon';
+type AutocannonResult = Awaited<ReturnType<typeof autocannon>>;
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { childExecArgv } from '../lib/child.js';
+import { EVENTSUB_SECRET, followNotificationBody, notificationHeaders, signEventSub } from '../lib/eventsub-notification.js';
+import { met, type ResultRow, type SuiteOutcome } from '../lib/report.js';
+import { formatRate, formatRatio, median, ratio, rotate, sum } from '../lib/stats.js';
+import type { EventSubContender, EventSubServerReady } from '../servers/eventsub.process.js';
+
+type Plan = { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number };
+
+interface RunningServer {
+  contender: EventSubContender;
+  child: ChildProcess;
+  ready: EventSubServerReady;
+}
+
+interface Sample {
+  round: number;
+  requestsPerSecond: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  statusCodes: Record<string, number>;
+}
+
+const CONTENDERS: { contender: EventSubContender; label: string }[] = [
+  { contender: 'ours-express', label: 'ours on Express: TwitchAuthModule.forRoot({ eventSub })' },
+  { contender: 'bare-express', label: 'bare Nest POST handler reading the raw body, Express' },
+  { contender: 'twurple-express', label: 'twurple EventSubMiddleware on Express' },
+  { contender: 'ours-fastify', label: 'ours on Fastify: TwitchAuthModule.forRoot({ eventSub })' },
+  { contender: 'bare-fastify', label: 'bare Nest POST handler reading the raw body, Fastify' },
+];
+
+let messageCounter = 0;
+
+export async function runB3(plan: Plan): Promise<SuiteOutcome> {
+  checkSignerAgainstFixture();
+  const notes: string[] = [];
+  const unavailable = new Map<EventSubContender, string>();
+  const probes: Record<string, unknown> = {};
+  const servers: RunningServer[] = [];
+  try {
+    for (const { contender } of CONTENDERS) {
+      let server: RunningServer | null = null;
+      try {
+        server = await startServer(contender);
+        const probe = await probeServer(server);
+        probes[contender] = probe;
+        if (probe.problem) throw new Error(probe.problem);
+        servers.push(server);
+      } catch (error) {
+        unavailable.set(contender, error instanceof Error ? error.message : String(error));
+        if (server) stopServer(server);
+      }
+    }
+
+    const samples: Record<string, Sample[]> = Object.fromEntries(servers.map((s) => [s.contender, []]));
+    for (const server of servers) await load(server, plan.connections, plan.warmupSeconds);
+    for (let round = 1; round <= plan.rounds; round++) {
+      for (const server of rotate(servers, round)) {
+        const result = await load(server, plan.connections, plan.durationSeconds);
+        const sample = toSample(round, result);
+        samples[server.contender].push(sample);
+        process.stderr.write(
+          `    round ${round}/${plan.rounds} ${server.contender}: ${formatRate(sample.requestsPerSecond)} req/s, ` +
+            `p99 ${sample.latencyP99Ms} ms, non-2xx ${sample.non2xx}, errors ${sample.errors}\n`,
+        );
+      }
+    }
+    const rows = buildRows(plan, samples, unavailable);
+    notes.push(
+      `B3: ${plan.connections} connections, ${plan.durationSeconds} s per sample after a ${plan.warmupSeconds} s warm-up, ${plan.rounds} round(s), receivers alternating; every request has its own message id and a fresh HMAC-SHA256 signature computed in the load generator (same cost for every receiver). Each receiver runs alone in its own process; autocannon runs in the parent. twurple: \`EventSubMiddleware\` with \`markAsReady()\` never called, so no Helix request is made; it answers 202.`,
+    );
+    for (const [contender, reason] of unavailable) notes.push(`B3: ${contender} not measured: ${reason}`);
+    return { rows, notes, raw: { plan, probes, samples, unavailable: Object.fromEntries(unavailable) } };
+  } finally {
+    for (const server of servers) stopServer(server);
+  }
+}
+
+function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: Map<EventSubContender, string>): ResultRow[] {
+  const rate = (c: EventSubContender) => (samples[c] ? median(samples[c].map((s) => s.requestsPerSecond)) : Number.NaN);
+  const failures = (c: EventSubContender) => (samples[c] ? sum(samples[c].map((s) => s.non2xx + s.errors + s.timeouts)) : 0);
+  const workload = `EventSub notifications, ${plan.connections} connections, distinct ids, valid signatures, ${plan.durationSeconds} s`;
+  return CONTENDERS.map(({ contender, label }) => {
+    const value = rate(contender);
+    const row: ResultRow = {
+      id: 'B3',
+      workload,
+      contender: label,
+      result: unavailable.has(contender)
+        ? `not available: ${unavailable.get(contender)}`
+        : `${formatRate(value)} req/s (rounds: ${samples[contender].map((s) => formatRate(s.requestsPerSecond)).join(' / ')}); ` +
+          `non-2xx/errors ${failures(contender)}; p99 ${median(samples[contender].map((s) => s.latencyP99Ms))} ms`,
+      comparison: '—',
+      target: '—',
+      met: unavailable.has(contender) ? 'n/a' : '—',
+    };
+    if ((contender === 'ours-express' || contender === 'ours-fastify') && !unavailable.has(contender)) {
+      const adapter = contender === 'ours-express' ? 'express' : 'fastify';
+      const bare = rate(`bare-${adapter}`);
+      const vsBare = ratio(value, bare);
+      const parts = [`${formatRatio(vsBare)} bare ${adapter === 'express' ? 'Express' : 'Fastify'}`];
+      let ahead = true;
+      if (adapter === 'express') {
+        const vsTwurple = ratio(value, rate('twurple-express'));
+        parts.push(`${formatRatio(vsTwurple)} twurple`);
+        ahead = vsTwurple > 1;
+      }
+      row.comparison = parts.join(', ');
+      row.target = adapter === 'express' ? '≥ 0.75 × bare Express and ahead of twurple; all 2xx' : '≥ 0.75 × bare Fastify; all 2xx';
+      row.met = Number.isFinite(vsBare) ? met(vsBare >= 0.75 && ahead && failures(contender) === 0) : 'n/a';
+    } else if (contender.startsWith('ours')) {
+      row.target = '≥ 0.75 × bare on the same adapter (and ahead of twurple on Express)';
+    }
+    return row;
+  });
+}
+
+/** Fails loudly if our signer disagrees with the repository's Twitch test vector. */
+function checkSignerAgainstFixture(): void {
+  const vectors = JSON.parse(readFileSync(new URL('../../../../test/fixtures/eventsub-signature.json', import.meta.url), 'utf8')) as {
+    secret: string;
+    messageId: string;
+    timestamp: string;
+    body: string;
+    signature: string;
+  }[];
+  for (const v of vectors) {
+    if (signEventSub(v.secret, v.messageId, v.timestamp, v.body) !== v.signature) {
+      throw new Error('B3: the bench signer does not reproduce test/fixtures/eventsub-signature.json');
+    }
+  }
+}
+
+function startServer(contender: EventSubContender): Promise<RunningServer> {
+  const child = fork(new URL('../servers/eventsub.process.js', import.meta.url), [contender], {
+    execArgv: childExecArgv(`B3-${contender}`),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the server process exited during startup (code ${code})`)));
+    child.once('message', (ready: EventSubServerReady) => {
+      child.removeAllListeners('exit');
+      resolve({ contender, child, ready });
+    });
+  });
+}
+
+function stopServer(server: RunningServer): void {
+  if (server.child.connected) server.child.send('close');
+  setTimeout(() => server.child.kill('SIGKILL'), 5_000).unref();
+}
+
+/** One valid and one forged notification; the receiver must take the first and (if it verifies) refuse the second. */
+async function probeServer(server: RunningServer): Promise<{ validStatus: number; forgedStatus: number; problem: string | null }> {
+  const target = `${server.ready.url}${server.ready.path}`;
+  const body = followNotificationBody('bench-subscription', target);
+  const timestamp = new Date().toISOString();
+  const validId = `probe-${server.contender}-${++messageCounter}`;
+  const valid = await fetch(target, { method: 'POST', headers: notificationHeaders(validId, timestamp, body), body });
+  await valid.arrayBuffer();
+  const forgedId = `probe-${server.contender}-${++messageCounter}`;
+  const forgedHeaders = notificationHeaders(forgedId, timestamp, body);
+  forgedHeaders['twitch-eventsub-message-signature'] = signEventSub(`${EVENTSUB_SECRET}-wrong`, forgedId, timestamp, body);
+  const forged = await fetch(target, { method: 'POST', headers: forgedHeaders, body });
+  await forged.arrayBuffer();
+  let problem: string | null = null;
+  if (server.contender.startsWith('ours') && valid.status === 404) {
+    problem = 'EventSub receiver not built (POST /eventsub/callback answers 404)';
+  } else if (valid.status < 200 || valid.status > 299) {
+    problem = `a valid signed notification was answered ${valid.status}`;
+  } else if (!server.contender.startsWith('bare') && forged.status >= 200 && forged.status <= 299) {
+    problem = `a notification with a wrong signature was answered ${forged.status}`;
+  }
+  return { validStatus: valid.status, forgedStatus: forged.status, problem };
+}
+
+function load(server: RunningServer, connections: number, durationSeconds: number): Promise<AutocannonResult> {
+  const target = `${server.ready.url}${server.ready.path}`;
+  const body = followNotificationBody('bench-subscription', target);
+  const timestamp = new Date().toISOString();
+  const prefix = `${server.contender}-${Date.now()}`;
+  return autocannon({
+    url: server.ready.url,
+    connections,
+    duration: durationSeconds,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: server.ready.path,
+        body,
+        setupRequest: (request) => {
+          request.headers = notificationHeaders(`${prefix}-${++messageCounter}`, timestamp, body);
+          return request;
+        },
+      },
+    ],
+  });
+}
+
+function toSample(round: number, result: AutocannonResult): Sample {
+  return {
+    round,
+    requestsPerSecond: result['2xx'] / result.duration,
+    ok: result['2xx'],
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    latencyP50Ms: result.latency.p50,
+    latencyP99Ms: result.latency.p99,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([code, { count }]) => [code, count])),
+  };
+}
