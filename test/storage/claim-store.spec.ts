@@ -92,3 +92,22 @@ describe('InMemoryClaimStore bound', () => {
     expect(await store.claim('ns', 'd', Date.now() + 60_000)).toBe(false);
   });
 });
+
+describe('InMemoryClaimStore at its bound', () => {
+  it('stays bounded and keeps refusing live keys over many times its limit of claims', async () => {
+    const store = new InMemoryClaimStore(1_000);
+    const until = Date.now() + 60_000;
+    for (let i = 0; i < 20_000; i++) expect(await store.claim('ns', `k${i}`, until)).toBe(true);
+    expect(store.size).toBe(1_000);
+    expect(await store.claim('ns', 'k19999', until)).toBe(false);
+    expect(await store.claim('ns', 'k18999', until)).toBe(true);
+  });
+
+  it('a key re-claimed after expiring is not evicted by its stale first record', async () => {
+    const store = new InMemoryClaimStore(2);
+    await store.claim('ns', 'a', Date.now() - 1);
+    await store.claim('ns', 'a', Date.now() + 60_000);
+    await store.claim('ns', 'b', Date.now() + 60_000);
+    expect(await store.claim('ns', 'a', Date.now() + 60_000)).toBe(false);
+  });
+});
