@@ -95,6 +95,11 @@ export class TwitchAuthEventPublisher {
     void this.emitAndWait(name, payload);
   }
 
+  /** Whether any listener would receive `name`, so payloads nobody reads need not be built. */
+  hasListeners(name: string): boolean {
+    return this.emitter !== undefined && this.emitter.hasListeners(name) === true;
+  }
+
   /** Emits `name` and resolves once every listener settled; never rejects. */
   async emitAndWait(name: string, payload: unknown): Promise<void> {
     if (!this.emitter) return;

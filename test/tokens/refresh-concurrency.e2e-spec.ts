@@ -1,6 +1,6 @@
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, secondsAgo, type TestApp } from '../support/app.js';
-import { startFake } from '../support/secrets-guard.js';
+import { caught, startFake } from '../support/secrets-guard.js';
 
 describe('single-flight refresh in one process (in-memory storage)', () => {
   let fake: FakeTwitch;
@@ -59,6 +59,20 @@ describe('single-flight refresh in one process (in-memory storage)', () => {
     const refreshed = await Promise.all(Array.from({ length: 10 }, () => t.tokens.refresh('3001')));
     expect(fake.countRequests({ path: '/oauth2/token', grantType: 'refresh_token' })).toBe(1);
     expect(new Set(refreshed.map((r) => r.accessToken)).size).toBe(1);
+  });
+
+  it('leaves no lease behind after a refresh, a validation or a failed refresh', async () => {
+    await seedExpiredUser('3101');
+    await t.tokens.refresh('3101');
+    expect((await t.repository.get('3101'))!.leaseOwner).toBeNull();
+    await t.tokens.validate('3101');
+    expect((await t.repository.get('3101'))!.leaseOwner).toBeNull();
+    await seedExpiredUser('3102');
+    fake.revokeUser('3102');
+    expect((await caught(t.tokens.refresh('3102'))).name).toBe('ReauthorizationRequiredError');
+    const dead = await t.repository.get('3102');
+    expect(dead!.status).toBe('reauth_required');
+    expect(dead!.leaseOwner).toBeNull();
   });
 
   it('a token that is not due is served from memory without asking Twitch or refreshing', async () => {

@@ -11,6 +11,10 @@ export const CACHE_TTL_MS = 30_000;
 /** One user's token as kept in memory for the hot path. */
 export interface CachedToken {
   readonly token: AccessToken;
+  /** The bearer string, kept beside the token so the hot path reads one field. */
+  readonly accessToken: string;
+  /** Before this instant the entry may be served as is: valid, trusted and not due (0 when not valid). */
+  readonly usableUntil: number;
   readonly status: TokenStatus;
   /** From this instant on the token should be refreshed before use. */
   readonly refreshDueAt: number;
@@ -45,11 +49,15 @@ export class TokenCache {
 
   /** Caches `row` and returns its entry. */
   put(row: PlainToken, now: number = Date.now()): CachedToken {
+    const dueAt = refreshDueAt(row, this.refreshBeforeMs);
+    const freshUntil = now + CACHE_TTL_MS;
     const entry: CachedToken = {
       token: toAccessToken(row),
+      accessToken: row.accessToken,
+      usableUntil: row.status === 'valid' ? Math.min(dueAt, freshUntil) : 0,
       status: row.status,
-      refreshDueAt: refreshDueAt(row, this.refreshBeforeMs),
-      freshUntil: now + CACHE_TTL_MS,
+      refreshDueAt: dueAt,
+      freshUntil,
     };
     this.entries.set(row.userId, entry);
     return entry;

@@ -287,7 +287,7 @@ export class TokenRefresher implements OnApplicationShutdown {
   }
 
   /** Runs `work` with the user's lease; waits (polling) while another instance holds it, unless told to skip. */
-  private async withLease<T>(userId: string, work: (row: PlainToken) => Promise<T>, skipIfLeased = false): Promise<T> {
+  private async withLease(userId: string, work: (row: PlainToken) => Promise<PlainToken>, skipIfLeased = false): Promise<PlainToken> {
     const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
     let delay = 20;
     for (;;) {
@@ -295,10 +295,13 @@ export class TokenRefresher implements OnApplicationShutdown {
       const held = await this.store.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
       if (held) {
         const row = this.pending.get(userId)?.row ?? held;
+        let result: PlainToken | undefined;
         try {
-          return await work(row);
+          result = await work(row);
+          return result;
         } finally {
-          if (!this.pending.has(userId)) {
+          // Successful writes release the lease in the same UPDATE (leaseOwner: null); only the other outcomes need a statement.
+          if (!this.pending.has(userId) && result?.leaseOwner !== null) {
             await this.store.releaseLease(userId, this.instanceId).catch((error: unknown) => {
               this.logger.warn(`Could not release the lease of user ${userId} (${describe(error)}); it lapses by itself.`);
             });

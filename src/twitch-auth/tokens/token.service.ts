@@ -46,6 +46,7 @@ export class TokenService implements OnApplicationBootstrap {
   private readonly logger = new Logger('TwitchAuth');
   private readonly loads = new Map<string, Promise<CachedToken | null>>();
   private readonly sourceRequests = new Map<string, Promise<AccessToken | null>>();
+  private readonly readRefreshes = new Map<string, Promise<AccessToken>>();
 
   constructor(
     private readonly store: TokenStore,
@@ -88,18 +89,24 @@ export class TokenService implements OnApplicationBootstrap {
     if (missing.length > 0) {
       return this.fromSource(userId, null, scopes, 'missing_scopes', () => new MissingScopesError(userId, missing));
     }
-    if (now >= entry.refreshDueAt) return this.refreshForRead(entry, scopes);
+    if (now >= entry.refreshDueAt) {
+      // Callers waiting for the same refresh share one continuation instead of each running the whole path.
+      const key = `${userId}|${scopes.join(' ')}`;
+      let shared = this.readRefreshes.get(key);
+      if (!shared) {
+        shared = this.refreshForRead(entry, scopes).finally(() => this.readRefreshes.delete(key));
+        this.readRefreshes.set(key, shared);
+      }
+      return shared;
+    }
     return entry.token;
   }
 
   /** The access token string of `getUserToken`. The hot path costs one map lookup. */
   async getAccessToken(userId: string, scopes?: readonly string[]): Promise<string> {
     const entry = this.cache.get(userId);
-    if (entry !== undefined && entry.status === 'valid') {
-      const now = Date.now();
-      if (now < entry.freshUntil && now < entry.refreshDueAt && (scopes === undefined || entry.token.hasScopes(scopes))) {
-        return entry.token.accessToken;
-      }
+    if (entry !== undefined && Date.now() < entry.usableUntil && (scopes === undefined || entry.token.hasScopes(scopes))) {
+      return entry.accessToken;
     }
     return (await this.getUserToken(userId, scopes)).accessToken;
   }
