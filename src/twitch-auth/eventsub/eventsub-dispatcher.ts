@@ -25,6 +25,8 @@ export class EventSubDispatcher {
 
   /** Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>` with one shared payload. */
   async dispatchNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta): Promise<void> {
+    const type = typeof body.subscription?.type === 'string' ? body.subscription.type : '';
+    if (!this.events.hasListeners(TwitchAuthEvent.EventSubNotification) && !this.events.hasListeners(eventSubEventName(type))) return;
     let payload: EventSubNotification;
     try {
       const subscription = toEventSubSubscription(body.subscription);

@@ -12,12 +12,20 @@ export const EVENTSUB_MAX_FUTURE_SKEW_SECONDS = 60;
  * Exported so tests and the bundled sender sign exactly as Twitch does.
  */
 export function signEventSubMessage(secret: string, messageId: string, timestamp: string, rawBody: Buffer | string): string {
+  return EVENTSUB_SIGNATURE_PREFIX + eventSubDigest(secret, messageId, timestamp, rawBody).toString('hex');
+}
+
+/** The raw HMAC-SHA256 bytes of a message (what the `sha256=` hex encodes). */
+function eventSubDigest(secret: string, messageId: string, timestamp: string, rawBody: Buffer | string): Buffer {
   const hmac = createHmac('sha256', secret);
   hmac.update(messageId, 'utf8');
   hmac.update(timestamp, 'utf8');
   hmac.update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody);
-  return EVENTSUB_SIGNATURE_PREFIX + hmac.digest('hex');
+  return hmac.digest();
 }
+
+/** `sha256=` followed by exactly 64 lowercase hex digits, as Twitch sends it. */
+const SIGNATURE_FORMAT = /^sha256=[0-9a-f]{64}$/;
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;
 
@@ -110,11 +118,12 @@ export class EventSubVerifier {
 
   /** True when any accepted secret produced this signature. Every secret is tried, whichever matches. */
   signatureMatches(message: EventSubSignedMessage): boolean {
-    const received = Buffer.from(message.signature, 'utf8');
+    if (!SIGNATURE_FORMAT.test(message.signature)) return false;
+    // Compared as bytes: cheaper than building hex strings, still constant time.
+    const received = Buffer.from(message.signature.slice(EVENTSUB_SIGNATURE_PREFIX.length), 'hex');
     let matched = false;
     for (const secret of this.secrets) {
-      const expected = Buffer.from(signEventSubMessage(secret, message.messageId, message.timestamp, message.rawBody), 'utf8');
-      if (expected.length === received.length && timingSafeEqual(expected, received)) matched = true;
+      if (timingSafeEqual(eventSubDigest(secret, message.messageId, message.timestamp, message.rawBody), received)) matched = true;
     }
     return matched;
   }
