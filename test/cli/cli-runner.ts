@@ -1,45 +1,9 @@
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
 import { capturedLogs } from '../support/log-capture.js';
 
-/** Repository root (tests run with it as the working directory). */
-const ROOT = resolve('.');
-/** The built CLI, as `bin.twitch-auth` in package.json points at it. */
-export const CLI_PATH = join(ROOT, 'dist/cli/main.js');
+import { CLI_PATH } from '../support/build.js';
 
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/**
- * Makes sure `dist/` holds the current sources: `npm test` builds first; a
- * direct `jest` run builds here when dist is missing or older than src.
- */
-export async function ensureBuilt(): Promise<void> {
-  if (existsSync(CLI_PATH) && statSync(CLI_PATH).mtimeMs >= newestSourceMtime(join(ROOT, 'src'))) return;
-  const started = Date.now();
-  try {
-    await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: ROOT,
-      timeout: 180_000,
-    });
-  } catch (error) {
-    const { stdout = '' } = error as { stdout?: string };
-    // tsc still emits on type errors; `npm test` (whose build step fails on them) is the gate, this only needs fresh JavaScript.
-    if (!existsSync(CLI_PATH) || statSync(CLI_PATH).mtimeMs < started - 1_000) {
-      throw new Error(`Building dist/ failed (npx tsc -p tsconfig.build.json):\n${stdout}`);
-    }
-    console.warn(`tsc reported errors while building dist/ for the CLI tests:\n${stdout}`);
-  }
-}
+export { CLI_PATH, ensureBuilt } from '../support/build.js';
 
 /** A finished CLI run. */
 export interface CliResult {

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { decideAtTwitch } from '../oauth/oauth-client.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
 import { ensureBuilt, runCli, startCli, type CliResult } from './cli-runner.js';
+import { freePort } from '../support/net.js';
 
 /** No stack trace, no Nest log line: what a user sees is one clear message. */
 function expectCleanFailure(result: CliResult, code: number, message: RegExp) {
@@ -12,14 +12,6 @@ function expectCleanFailure(result: CliResult, code: number, message: RegExp) {
   expect(result.stderr).toMatch(message);
   expect(result.stderr).not.toMatch(/^\s+at /m);
   expect(result.stderr + result.stdout).not.toMatch(/\[Nest\]|ExceptionHandler/);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('twitch-auth CLI (node dist/cli/main.js against FakeTwitch)', () => {

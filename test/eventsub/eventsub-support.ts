@@ -3,7 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { createServer } from 'node:net';
 import {
   TwitchAuthEvent,
   TwitchAuthModule,
@@ -15,6 +14,9 @@ import {
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { fakeOptions } from '../support/app.js';
 import { captureLogger } from '../support/log-capture.js';
+import { freePort } from '../support/net.js';
+
+export { freePort } from '../support/net.js';
 
 /** The webhook secret every EventSub test app uses. */
 export const EVENTSUB_SECRET = 'eventsub-test-secret-0123456789';
@@ -80,18 +82,6 @@ export class FailingListeners {
     await new Promise((resolve) => setTimeout(resolve, 5));
     throw new Error('late async listener failure');
   }
-}
-
-/** A free loopback port, so `publicUrl` can be known before the app listens. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** `eventSub` options for an app that will listen on `port`. */

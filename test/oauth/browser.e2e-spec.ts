@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { DataSource } from 'typeorm';
 import { dataSourceOptionsFromUrl } from '../../src/twitch-auth/index.js';
@@ -7,6 +6,7 @@ import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
+import { freePort } from '../support/net.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -19,15 +19,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-
-/** A loopback port nobody listens on right now (the app must know its redirect URI before it listens). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // CI must run this test (the CI script installs Chromium); elsewhere a missing browser only skips it, loudly.
 const available = existsSync(CHROMIUM);

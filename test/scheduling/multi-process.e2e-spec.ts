@@ -4,7 +4,8 @@ import { createTestApp, type TestApp } from '../support/app.js';
 import { requirePostgres, type ThrowawayPostgres } from '../support/postgres.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
-import { DemoProcess, ensureDemoBuilt, killAllDemos } from './support/demo-process.js';
+import { ensureBuilt } from '../support/build.js';
+import { DemoProcess, killAllDemos } from '../support/demo-process.js';
 import { RecordingProxy } from './support/recording-proxy.js';
 import {
   fewestRefreshesSince,
@@ -53,7 +54,7 @@ class Scenario {
   ) {}
 
   static async start(databaseUrl: string): Promise<Scenario> {
-    await ensureDemoBuilt();
+    await ensureBuilt();
     const fake = await startFake({ accessTokenTtlSeconds: TTL_MS / 1000 });
     // Migrating here, before the demos start, keeps several processes from racing to create the tables.
     return new Scenario(fake, await RecordingProxy.start(fake.idBaseUrl), await createTestApp({ fake, databaseUrl }), databaseUrl);

@@ -1,10 +1,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './net.js';
 
 const run = promisify(execFile);
 
@@ -129,15 +129,4 @@ function postgresUser(): { uid: number; gid: number } | null {
   const groups = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
   if (result.status !== 0 || groups.status !== 0) return null;
   return { uid: Number(result.stdout.trim()), gid: Number(groups.stdout.trim()) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }

@@ -1,57 +1,15 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
-import type { MaintenanceStatus } from '../../../src/twitch-auth/index.js';
-import { capturedLogs } from '../../support/log-capture.js';
-
-/** Repository root (tests run with it as the working directory). */
-const ROOT = resolve('.');
-const DEMO_MAIN = join(ROOT, 'dist/main.js');
+import type { MaintenanceStatus } from '../../src/twitch-auth/index.js';
+import { DEMO_MAIN } from './build.js';
+import { freePort } from './net.js';
+import { capturedLogs } from './log-capture.js';
 
 /** Every demo process started by this file, so `stopAll` can end them even after a failure. */
 const started = new Set<DemoProcess>();
 process.once('exit', () => {
   for (const demo of started) demo.child.kill('SIGKILL');
 });
-
-function newestSourceMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds `dist/` when `dist/main.js` is missing or older than any source file (`npm test` builds first anyway). */
-export async function ensureDemoBuilt(): Promise<void> {
-  if (existsSync(DEMO_MAIN) && statSync(DEMO_MAIN).mtimeMs >= newestSourceMtime(join(ROOT, 'src'))) return;
-  try {
-    await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-      cwd: ROOT,
-      timeout: 180_000,
-    });
-  } catch (error) {
-    const { stdout = '' } = error as { stdout?: string };
-    throw new Error(`Building dist/ failed (npx tsc -p tsconfig.build.json):\n${stdout}`);
-  }
-}
-
-/** A free loopback port (free when asked; the demo binds it moments later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** One `node dist/main.js` process of the demo app. */
 export class DemoProcess {
