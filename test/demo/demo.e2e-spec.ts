@@ -1,0 +1,35 @@
+import { ensureBuilt } from '../support/build.js';
+import { DemoProcess, killAllDemos } from '../support/demo-process.js';
+import { tempDir } from '../support/temp.js';
+
+/** What `npm start` does on a fresh machine: no Twitch credentials, SQLite file storage. */
+describe('the demo app without Twitch credentials', () => {
+  const dir = tempDir();
+  let demo: DemoProcess;
+
+  beforeAll(async () => {
+    await ensureBuilt();
+    demo = await DemoProcess.start('offline', { DATABASE_URL: `sqlite:${dir.path}/demo.sqlite` }, dir.path);
+  }, 120_000);
+  afterAll(async () => {
+    await killAllDemos();
+    dir.remove();
+  });
+
+  it('says it runs against FakeTwitch and serves its pages', async () => {
+    expect(demo.output).toMatch(/TWITCH_CLIENT_ID is not set: running against FakeTwitch at http:\/\/127\.0\.0\.1:\d+/);
+    const page = await fetch(`${demo.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('running against the bundled FakeTwitch');
+    expect(await (await fetch(`${demo.url}/tokens`)).json()).toEqual([]);
+    expect((await fetch(`${demo.url}/health`)).status).toBe(200);
+  });
+
+  it('starts the OAuth flow at FakeTwitch and stops cleanly on SIGTERM', async () => {
+    const start = await fetch(`${demo.url}/oauth?scopes=chat:read`, { redirect: 'manual' });
+    expect(start.status).toBe(302);
+    expect(start.headers.get('location')).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/oauth2\/authorize\?/);
+    await demo.stop('SIGTERM');
+    expect(demo.running).toBe(false);
+  });
+});
