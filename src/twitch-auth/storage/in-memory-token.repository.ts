@@ -124,7 +124,11 @@ function copyOf(row: StoredToken | undefined): StoredToken | null {
 }
 
 function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const defined: Partial<T> = {};
+  for (const key of Object.keys(value) as (keyof T)[]) {
+    if (value[key] !== undefined) defined[key] = value[key];
+  }
+  return defined;
 }
 
 function compareIds(a: string, b: string): number {

@@ -218,7 +218,9 @@ export class TokenRefresher implements OnApplicationShutdown {
     const next: PlainToken = { ...row, ...changes, leaseExpiresAt: null } as PlainToken;
     this.cache.put(next);
     await this.persist(next, changes);
-    this.events.emit(TwitchAuthEvent.TokenRefreshed, new TokenIssuedEvent(toTokenInfo(next), toAccessToken(next)));
+    if (this.events.hasListeners(TwitchAuthEvent.TokenRefreshed)) {
+      this.events.emit(TwitchAuthEvent.TokenRefreshed, new TokenIssuedEvent(toTokenInfo(next), toAccessToken(next)));
+    }
     return next;
   }
 

@@ -18,6 +18,12 @@ import type { TokenSource, TokenSourceReason } from './token-source.interface.js
 import { TokenStore, toTokenInfo, type PlainToken } from './token-store.js';
 import { MissingScopesError, ReauthorizationRequiredError, TokenNotFoundError } from './token.errors.js';
 
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+function readRefreshKey(userId: string, scopes: readonly string[]): string {
+  return scopes.length === 0 ? `${userId}|` : `${userId}|${scopes.join(' ')}`;
+}
+
 /** Parameters of `getAuthorizationUrl`. */
 export interface AuthorizationUrlOptions {
   /** Scopes to ask for; `defaultScopes` when omitted. */
@@ -91,7 +97,7 @@ export class TokenService implements OnApplicationBootstrap {
     }
     if (now >= entry.refreshDueAt) {
       // Callers waiting for the same refresh share one continuation instead of each running the whole path.
-      const key = `${userId}|${scopes.join(' ')}`;
+      const key = readRefreshKey(userId, scopes);
       let shared = this.readRefreshes.get(key);
       if (!shared) {
         shared = this.refreshForRead(entry, scopes).finally(() => this.readRefreshes.delete(key));
@@ -108,7 +114,21 @@ export class TokenService implements OnApplicationBootstrap {
     if (entry !== undefined && Date.now() < entry.usableUntil && (scopes === undefined || entry.token.hasScopes(scopes))) {
       return entry.accessToken;
     }
-    return (await this.getUserToken(userId, scopes)).accessToken;
+    return (await this.joinReadRefresh(userId, scopes ?? NO_SCOPES, entry)).accessToken;
+  }
+
+  /**
+   * The running read refresh `getUserToken` would join for this entry, or
+   * `getUserToken`'s own path: callers arriving during a refresh wait on the
+   * shared promise without a further async step each.
+   */
+  private joinReadRefresh(userId: string, scopes: readonly string[], entry: CachedToken | undefined): Promise<AccessToken> {
+    const now = Date.now();
+    if (entry !== undefined && now < entry.freshUntil && entry.status !== 'reauth_required' && now >= entry.refreshDueAt) {
+      const shared = this.readRefreshes.get(readRefreshKey(userId, scopes));
+      if (shared !== undefined && missingScopes(entry.token.scopes, scopes).length === 0) return shared;
+    }
+    return this.getUserToken(userId, scopes);
   }
 
   /** The token of the user holding `intent` (e.g. `chat`), with the same guarantees as `getUserToken`. */
