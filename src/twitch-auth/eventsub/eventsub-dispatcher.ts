@@ -23,10 +23,15 @@ export class EventSubDispatcher {
 
   constructor(private readonly events: TwitchAuthEventPublisher) {}
 
+  /** Whether `dispatchNotification` would emit anything for this message: someone listens to it. */
+  wouldDispatchNotification(body: WireEventSubNotificationBody): boolean {
+    const type = typeof body.subscription?.type === 'string' ? body.subscription.type : '';
+    return this.events.hasListeners(TwitchAuthEvent.EventSubNotification) || this.events.hasListeners(eventSubEventName(type));
+  }
+
   /** Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>` with one shared payload. */
   async dispatchNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta): Promise<void> {
-    const type = typeof body.subscription?.type === 'string' ? body.subscription.type : '';
-    if (!this.events.hasListeners(TwitchAuthEvent.EventSubNotification) && !this.events.hasListeners(eventSubEventName(type))) return;
+    if (!this.wouldDispatchNotification(body)) return;
     let payload: EventSubNotification;
     try {
       const subscription = toEventSubSubscription(body.subscription);

@@ -90,19 +90,20 @@ export class EventSubReceiver implements OnModuleInit {
     }
     if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) return tooLarge();
 
-    const missing = REQUIRED_HEADERS.filter((name) => !single(headers[name]));
-    if (missing.length > 0) return forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`);
-    const meta: EventSubMessageMeta = {
-      messageId: single(headers[EventSubHeader.MessageId])!,
-      timestamp: single(headers[EventSubHeader.MessageTimestamp])!,
-    };
-    const verification = this.verifier!.verify({ ...meta, signature: single(headers[EventSubHeader.MessageSignature])!, rawBody });
+    const messageId = single(headers[EventSubHeader.MessageId]);
+    const timestamp = single(headers[EventSubHeader.MessageTimestamp]);
+    const signature = single(headers[EventSubHeader.MessageSignature]);
+    const messageType = single(headers[EventSubHeader.MessageType]);
+    if (!messageId || !timestamp || !signature || !messageType) {
+      const missing = REQUIRED_HEADERS.filter((name) => !single(headers[name]));
+      return forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`);
+    }
+    const verification = this.verifier!.verify({ messageId, timestamp, signature, rawBody });
     if (!verification.ok) {
       this.logger.debug(`Refused an EventSub request: ${verification.reason}.`);
       return forbidden(REJECTION_MESSAGES[verification.reason]);
     }
 
-    const messageType = single(headers[EventSubHeader.MessageType])!;
     if (messageType !== 'notification' && messageType !== 'revocation' && messageType !== 'webhook_callback_verification') {
       return json(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
     }
@@ -118,19 +119,22 @@ export class EventSubReceiver implements OnModuleInit {
     }
     let first: boolean;
     try {
-      first = await this.deduplicator.firstDelivery(meta.messageId);
+      first = await this.deduplicator.firstDelivery(messageId);
     } catch (error) {
       this.logger.error(
-        `Could not record EventSub message ${meta.messageId} as delivered; Twitch will resend it: ${error instanceof Error ? error.message : String(error)}`,
+        `Could not record EventSub message ${messageId} as delivered; Twitch will resend it: ${error instanceof Error ? error.message : String(error)}`,
       );
       return json(500, 'Internal Server Error', 'The message could not be recorded; it will be accepted when Twitch resends it.');
     }
     if (!first) return { status: 204 };
-    const afterResponse =
-      messageType === 'notification'
-        ? () => this.dispatcher.dispatchNotification(body as unknown as WireEventSubNotificationBody, meta)
-        : () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta);
-    return { status: 204, afterResponse };
+    const meta: EventSubMessageMeta = { messageId, timestamp };
+    if (messageType === 'revocation') {
+      return { status: 204, afterResponse: () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta) };
+    }
+    const notification = body as unknown as WireEventSubNotificationBody;
+    // Nothing is scheduled for a notification no listener would receive.
+    if (!this.dispatcher.wouldDispatchNotification(notification)) return { status: 204 };
+    return { status: 204, afterResponse: () => this.dispatcher.dispatchNotification(notification, meta) };
   }
 
   private rawBodyMissing(): EventSubHttpResponse {
