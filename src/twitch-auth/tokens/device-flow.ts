@@ -4,7 +4,7 @@ import { TwitchAuthError } from '../twitch-auth.errors.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import { AuthorizationPendingError, DeviceCodeExpiredError, InvalidDeviceCodeError, SlowDownError } from '../twitch/twitch.errors.js';
 import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
-import { isTransient } from './token-refresher.js';
+import { isTransient } from './token-failures.js';
 
 /** One poll's outcome, reported through `onPoll`. */
 export interface DevicePollEvent {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
-import { SIMPLE_MODE_INTENT, TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
+import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError, TwitchAuthError } from '../twitch-auth.errors.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
 import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
@@ -11,18 +11,14 @@ import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
 import type { AccessToken, TokenInfo } from './access-token.js';
 import { AppTokenProvider } from './app-token.provider.js';
 import { DeviceFlowPoller, type WaitForDeviceTokenOptions } from './device-flow.js';
-import { missingScopes } from './scopes.js';
-import { TokenCache, type CachedToken } from './token-cache.js';
-import { TokenRefresher, isTransient } from './token-refresher.js';
-import type { TokenSource, TokenSourceReason } from './token-source.interface.js';
+import { seedSimpleModeToken } from './simple-mode-seed.js';
+import { TokenCache } from './token-cache.js';
+import { addUserIntents, removeUserIntents } from './token-intents.js';
+import { TokenReader } from './token-reader.js';
+import { TokenRefresher } from './token-refresher.js';
+import type { TokenSource } from './token-source.interface.js';
 import { TokenStore, toTokenInfo, type PlainToken } from './token-store.js';
-import { MissingScopesError, ReauthorizationRequiredError, TokenNotFoundError } from './token.errors.js';
-
-const NO_SCOPES: readonly string[] = Object.freeze([]);
-
-function readRefreshKey(userId: string, scopes: readonly string[]): string {
-  return scopes.length === 0 ? `${userId}|` : `${userId}|${scopes.join(' ')}`;
-}
+import { TokenNotFoundError } from './token.errors.js';
 
 /** Parameters of `getAuthorizationUrl`. */
 export interface AuthorizationUrlOptions {
@@ -50,9 +46,7 @@ export interface AddTokenOptions {
 @Injectable()
 export class TokenService implements OnApplicationBootstrap {
   private readonly logger = new Logger('TwitchAuth');
-  private readonly loads = new Map<string, Promise<CachedToken | null>>();
-  private readonly sourceRequests = new Map<string, Promise<AccessToken | null>>();
-  private readonly readRefreshes = new Map<string, Promise<AccessToken>>();
+  private readonly reader: TokenReader;
 
   constructor(
     private readonly store: TokenStore,
@@ -63,8 +57,16 @@ export class TokenService implements OnApplicationBootstrap {
     private readonly deviceFlow: DeviceFlowPoller,
     private readonly events: TwitchAuthEventPublisher,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
-    @Optional() @Inject(TWITCH_AUTH_TOKEN_SOURCE) private readonly tokenSource?: TokenSource,
-  ) {}
+    @Optional() @Inject(TWITCH_AUTH_TOKEN_SOURCE) tokenSource?: TokenSource,
+  ) {
+    this.reader = new TokenReader(
+      store,
+      cache,
+      refresher,
+      (token, refreshToken, options) => this.addUser(token, refreshToken, options),
+      tokenSource,
+    );
+  }
 
   /** Seeds the `token` option ("simple" mode) without ever overwriting a newer stored token. */
   async onApplicationBootstrap(): Promise<void> {
@@ -74,7 +76,10 @@ export class TokenService implements OnApplicationBootstrap {
     if (this.store.repository instanceof InMemoryTokenRepository) {
       this.logger.warn("Tokens are kept in memory and lost on restart: set storage: 'typeorm' (or your own TokenRepository) to keep them.");
     }
-    if (this.options.token) await this.seedSimpleModeToken(this.options.token.accessToken, this.options.token.refreshToken);
+    if (this.options.token) {
+      const deps = { identity: this.identity, store: this.store, tokens: this, logger: this.logger };
+      await seedSimpleModeToken(deps, this.options.token.accessToken, this.options.token.refreshToken);
+    }
   }
 
   /**
@@ -83,89 +88,28 @@ export class TokenService implements OnApplicationBootstrap {
    * `ReauthorizationRequiredError` (after asking the `TokenSource`, if any),
    * or `TokenRefreshFailedError` when the token expired and Twitch is failing.
    */
-  async getUserToken(userId: string, scopes: readonly string[] = []): Promise<AccessToken> {
-    const now = Date.now();
-    let entry = this.cache.get(userId);
-    if (entry === undefined || now >= entry.freshUntil) entry = (await this.load(userId)) ?? undefined;
-    if (entry === undefined) return this.fromSource(userId, null, scopes, 'not_found', () => new TokenNotFoundError({ userId }));
-    if (entry.status === 'reauth_required') {
-      return this.fromSource(userId, null, scopes, 'reauth_required', () => new ReauthorizationRequiredError(userId));
-    }
-    const missing = missingScopes(entry.token.scopes, scopes);
-    if (missing.length > 0) {
-      return this.fromSource(userId, null, scopes, 'missing_scopes', () => new MissingScopesError(userId, missing));
-    }
-    if (now >= entry.refreshDueAt) {
-      // Callers waiting for the same refresh share one continuation instead of each running the whole path.
-      const key = readRefreshKey(userId, scopes);
-      let shared = this.readRefreshes.get(key);
-      if (!shared) {
-        shared = this.refreshForRead(entry, scopes).finally(() => this.readRefreshes.delete(key));
-        this.readRefreshes.set(key, shared);
-      }
-      return shared;
-    }
-    return entry.token;
+  getUserToken(userId: string, scopes: readonly string[] = []): Promise<AccessToken> {
+    return this.reader.getUserToken(userId, scopes);
   }
 
   /** The access token string of `getUserToken`. The hot path costs one map lookup. */
-  async getAccessToken(userId: string, scopes?: readonly string[]): Promise<string> {
-    const entry = this.cache.get(userId);
-    if (entry !== undefined && Date.now() < entry.usableUntil && (scopes === undefined || entry.token.hasScopes(scopes))) {
-      return entry.accessToken;
-    }
-    return (await this.joinReadRefresh(userId, scopes ?? NO_SCOPES, entry)).accessToken;
-  }
-
-  /**
-   * The running read refresh `getUserToken` would join for this entry, or
-   * `getUserToken`'s own path: callers arriving during a refresh wait on the
-   * shared promise without a further async step each.
-   */
-  private joinReadRefresh(userId: string, scopes: readonly string[], entry: CachedToken | undefined): Promise<AccessToken> {
-    const now = Date.now();
-    if (entry !== undefined && now < entry.freshUntil && entry.status !== 'reauth_required' && now >= entry.refreshDueAt) {
-      const shared = this.readRefreshes.get(readRefreshKey(userId, scopes));
-      if (shared !== undefined && missingScopes(entry.token.scopes, scopes).length === 0) return shared;
-    }
-    return this.getUserToken(userId, scopes);
+  getAccessToken(userId: string, scopes?: readonly string[]): Promise<string> {
+    return this.reader.getAccessToken(userId, scopes);
   }
 
   /** The token of the user holding `intent` (e.g. `chat`), with the same guarantees as `getUserToken`. */
-  async getTokenForIntent(intent: string, scopes: readonly string[] = []): Promise<AccessToken> {
-    const row = await this.store.findByIntent(intent);
-    if (!row) return this.fromSource(null, intent, scopes, 'not_found', () => new TokenNotFoundError({ intent }));
-    return this.getUserToken(row.userId, scopes);
+  getTokenForIntent(intent: string, scopes: readonly string[] = []): Promise<AccessToken> {
+    return this.reader.getTokenForIntent(intent, scopes);
   }
 
   /** Gives `userId` the named roles `intents`; each intent moves away from any other user. */
-  async addIntents(userId: string, intents: string[]): Promise<TokenInfo> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const row = await this.store.get(userId);
-      if (!row) throw new TokenNotFoundError({ userId });
-      const merged = [...new Set([...row.intents, ...intents])];
-      const written = await this.store.update(userId, { intents: merged }, { version: row.version });
-      if (written) {
-        this.cache.put(written);
-        return toTokenInfo(written);
-      }
-    }
-    throw new TwitchAuthError(`The token of user ${userId} kept changing while intents were added; try again.`);
+  addIntents(userId: string, intents: string[]): Promise<TokenInfo> {
+    return addUserIntents(this.store, this.cache, userId, intents);
   }
 
   /** Takes the named roles `intents` away from `userId`. */
-  async removeIntents(userId: string, intents: string[]): Promise<TokenInfo> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const row = await this.store.get(userId);
-      if (!row) throw new TokenNotFoundError({ userId });
-      const written = await this.store.update(
-        userId,
-        { intents: row.intents.filter((i) => !intents.includes(i)) },
-        { version: row.version },
-      );
-      if (written) return toTokenInfo(written);
-    }
-    throw new TwitchAuthError(`The token of user ${userId} kept changing while intents were removed; try again.`);
+  removeIntents(userId: string, intents: string[]): Promise<TokenInfo> {
+    return removeUserIntents(this.store, userId, intents);
   }
 
   /** The app access token (client credentials), cached and replaced before expiry. Needs `clientSecret`. */
@@ -320,96 +264,9 @@ export class TokenService implements OnApplicationBootstrap {
     return info;
   }
 
-  private async load(userId: string): Promise<CachedToken | null> {
-    let loading = this.loads.get(userId);
-    if (!loading) {
-      loading = this.store
-        .get(userId)
-        .then((row) => {
-          const current = this.refresher.pendingRow(userId) ?? row;
-          if (!current) {
-            this.cache.delete(userId);
-            return null;
-          }
-          return this.cache.put(current);
-        })
-        .finally(() => this.loads.delete(userId));
-      this.loads.set(userId, loading);
-    }
-    return loading;
-  }
-
-  private async refreshForRead(entry: CachedToken, scopes: readonly string[]): Promise<AccessToken> {
-    const userId = entry.token.userId!;
-    try {
-      const row = await this.refresher.refresh(userId, entry.token.accessToken);
-      return this.cache.get(userId)?.token ?? this.cache.put(row).token;
-    } catch (error) {
-      if (error instanceof ReauthorizationRequiredError) {
-        return this.fromSource(userId, null, scopes, 'reauth_required', () => error);
-      }
-      if (!entry.token.isExpired() && (isTransient(error) || error instanceof TwitchAuthError)) {
-        return entry.token;
-      }
-      throw error;
-    }
-  }
-
   private async requireRow(userId: string): Promise<PlainToken> {
     const row = this.refresher.pendingRow(userId) ?? (await this.store.get(userId));
     if (!row) throw new TokenNotFoundError({ userId });
     return row;
-  }
-
-  /** Asks the `TokenSource` (once per subject at a time); throws `failure()` when there is none or it gives up. */
-  private async fromSource(
-    userId: string | null,
-    intent: string | null,
-    scopes: readonly string[],
-    reason: TokenSourceReason,
-    failure: () => Error,
-  ): Promise<AccessToken> {
-    const source = this.tokenSource;
-    if (!source) throw failure();
-    const key = `${userId ?? ''}|${intent ?? ''}|${reason}|${scopes.join(' ')}`;
-    let request = this.sourceRequests.get(key);
-    if (!request) {
-      request = (async () => {
-        const result = await source.obtainToken({ userId, intent, scopes: [...scopes], reason });
-        if (!result) return null;
-        const info = await this.addUser(result.accessToken, result.refreshToken ?? null, { intents: intent ? [intent] : [] });
-        if (userId !== null && info.userId !== userId) {
-          throw new TwitchAuthError(`The TokenSource returned a token of user ${info.userId} when user ${userId} was asked for.`);
-        }
-        const missing = missingScopes(info.scopes, scopes);
-        if (missing.length > 0) throw new MissingScopesError(info.userId, missing);
-        return (await this.load(info.userId))?.token ?? null;
-      })().finally(() => this.sourceRequests.delete(key));
-      this.sourceRequests.set(key, request);
-    }
-    const token = await request;
-    if (!token) throw failure();
-    return token;
-  }
-
-  private async seedSimpleModeToken(accessToken: string, refreshToken: string | null): Promise<void> {
-    try {
-      const validation = await this.identity.validate(accessToken).catch((error: unknown) => {
-        if (error instanceof InvalidAccessTokenError) return null;
-        throw error;
-      });
-      const stored = validation?.userId
-        ? await this.store.repository.get(validation.userId)
-        : await this.store.repository.findByIntent(SIMPLE_MODE_INTENT);
-      if (stored && stored.status === 'valid') {
-        if (!stored.intents.includes(SIMPLE_MODE_INTENT)) await this.addIntents(stored.userId, [SIMPLE_MODE_INTENT]);
-        this.logger.log(`Simple mode: using the stored token of user ${stored.userId} (newer than the configured one).`);
-        return;
-      }
-      const info = await this.addUser(accessToken, refreshToken, { intents: [SIMPLE_MODE_INTENT] });
-      this.logger.log(`Simple mode: stored the configured token of user ${info.userId} (${info.login ?? 'unknown login'}).`);
-    } catch (error) {
-      this.logger.error(`Simple mode: the configured token could not be used: ${error instanceof Error ? error.message : String(error)}`);
-    }
   }
 }

@@ -1,0 +1,160 @@
+import { TwitchAuthError } from '../twitch-auth.errors.js';
+import type { AccessToken, TokenInfo } from './access-token.js';
+import { missingScopes } from './scopes.js';
+import type { CachedToken, TokenCache } from './token-cache.js';
+import { isTransient } from './token-failures.js';
+import type { TokenRefresher } from './token-refresher.js';
+import type { TokenSource, TokenSourceReason } from './token-source.interface.js';
+import type { TokenStore } from './token-store.js';
+import { MissingScopesError, ReauthorizationRequiredError, TokenNotFoundError } from './token.errors.js';
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+function readRefreshKey(userId: string, scopes: readonly string[]): string {
+  return scopes.length === 0 ? `${userId}|` : `${userId}|${scopes.join(' ')}`;
+}
+
+/** How the reader stores a token a `TokenSource` returned: `TokenService.addUser`. */
+export type AddUserToken = (accessToken: string, refreshToken: string | null, options: { intents?: string[] }) => Promise<TokenInfo>;
+
+/**
+ * `TokenService`'s read path: serves the cached token, loads it from the
+ * store once per user at a time, refreshes a due token once however many
+ * callers ask, and falls back to the `TokenSource` when no usable token is
+ * stored.
+ */
+export class TokenReader {
+  private readonly loads = new Map<string, Promise<CachedToken | null>>();
+  private readonly sourceRequests = new Map<string, Promise<AccessToken | null>>();
+  private readonly readRefreshes = new Map<string, Promise<AccessToken>>();
+
+  constructor(
+    private readonly store: TokenStore,
+    private readonly cache: TokenCache,
+    private readonly refresher: TokenRefresher,
+    private readonly addUser: AddUserToken,
+    private readonly tokenSource: TokenSource | undefined,
+  ) {}
+
+  /** See `TokenService.getUserToken`. */
+  async getUserToken(userId: string, scopes: readonly string[]): Promise<AccessToken> {
+    const now = Date.now();
+    let entry = this.cache.get(userId);
+    if (entry === undefined || now >= entry.freshUntil) entry = (await this.load(userId)) ?? undefined;
+    if (entry === undefined) return this.fromSource(userId, null, scopes, 'not_found', () => new TokenNotFoundError({ userId }));
+    if (entry.status === 'reauth_required') {
+      return this.fromSource(userId, null, scopes, 'reauth_required', () => new ReauthorizationRequiredError(userId));
+    }
+    const missing = missingScopes(entry.token.scopes, scopes);
+    if (missing.length > 0) {
+      return this.fromSource(userId, null, scopes, 'missing_scopes', () => new MissingScopesError(userId, missing));
+    }
+    if (now >= entry.refreshDueAt) {
+      // Callers waiting for the same refresh share one continuation instead of each running the whole path.
+      const key = readRefreshKey(userId, scopes);
+      let shared = this.readRefreshes.get(key);
+      if (!shared) {
+        shared = this.refreshForRead(entry, scopes).finally(() => this.readRefreshes.delete(key));
+        this.readRefreshes.set(key, shared);
+      }
+      return shared;
+    }
+    return entry.token;
+  }
+
+  /** See `TokenService.getAccessToken`. */
+  async getAccessToken(userId: string, scopes?: readonly string[]): Promise<string> {
+    const entry = this.cache.get(userId);
+    if (entry !== undefined && Date.now() < entry.usableUntil && (scopes === undefined || entry.token.hasScopes(scopes))) {
+      return entry.accessToken;
+    }
+    return (await this.joinReadRefresh(userId, scopes ?? NO_SCOPES, entry)).accessToken;
+  }
+
+  /** See `TokenService.getTokenForIntent`. */
+  async getTokenForIntent(intent: string, scopes: readonly string[]): Promise<AccessToken> {
+    const row = await this.store.findByIntent(intent);
+    if (!row) return this.fromSource(null, intent, scopes, 'not_found', () => new TokenNotFoundError({ intent }));
+    return this.getUserToken(row.userId, scopes);
+  }
+
+  /**
+   * The running read refresh `getUserToken` would join for this entry, or
+   * `getUserToken`'s own path: callers arriving during a refresh wait on the
+   * shared promise without a further async step each.
+   */
+  private joinReadRefresh(userId: string, scopes: readonly string[], entry: CachedToken | undefined): Promise<AccessToken> {
+    const now = Date.now();
+    if (entry !== undefined && now < entry.freshUntil && entry.status !== 'reauth_required' && now >= entry.refreshDueAt) {
+      const shared = this.readRefreshes.get(readRefreshKey(userId, scopes));
+      if (shared !== undefined && missingScopes(entry.token.scopes, scopes).length === 0) return shared;
+    }
+    return this.getUserToken(userId, scopes);
+  }
+
+  private async load(userId: string): Promise<CachedToken | null> {
+    let loading = this.loads.get(userId);
+    if (!loading) {
+      loading = this.store
+        .get(userId)
+        .then((row) => {
+          const current = this.refresher.pendingRow(userId) ?? row;
+          if (!current) {
+            this.cache.delete(userId);
+            return null;
+          }
+          return this.cache.put(current);
+        })
+        .finally(() => this.loads.delete(userId));
+      this.loads.set(userId, loading);
+    }
+    return loading;
+  }
+
+  private async refreshForRead(entry: CachedToken, scopes: readonly string[]): Promise<AccessToken> {
+    const userId = entry.token.userId!;
+    try {
+      const row = await this.refresher.refresh(userId, entry.token.accessToken);
+      return this.cache.get(userId)?.token ?? this.cache.put(row).token;
+    } catch (error) {
+      if (error instanceof ReauthorizationRequiredError) {
+        return this.fromSource(userId, null, scopes, 'reauth_required', () => error);
+      }
+      if (!entry.token.isExpired() && (isTransient(error) || error instanceof TwitchAuthError)) {
+        return entry.token;
+      }
+      throw error;
+    }
+  }
+
+  /** Asks the `TokenSource` (once per subject at a time); throws `failure()` when there is none or it gives up. */
+  private async fromSource(
+    userId: string | null,
+    intent: string | null,
+    scopes: readonly string[],
+    reason: TokenSourceReason,
+    failure: () => Error,
+  ): Promise<AccessToken> {
+    const source = this.tokenSource;
+    if (!source) throw failure();
+    const key = `${userId ?? ''}|${intent ?? ''}|${reason}|${scopes.join(' ')}`;
+    let request = this.sourceRequests.get(key);
+    if (!request) {
+      request = (async () => {
+        const result = await source.obtainToken({ userId, intent, scopes: [...scopes], reason });
+        if (!result) return null;
+        const info = await this.addUser(result.accessToken, result.refreshToken ?? null, { intents: intent ? [intent] : [] });
+        if (userId !== null && info.userId !== userId) {
+          throw new TwitchAuthError(`The TokenSource returned a token of user ${info.userId} when user ${userId} was asked for.`);
+        }
+        const missing = missingScopes(info.scopes, scopes);
+        if (missing.length > 0) throw new MissingScopesError(info.userId, missing);
+        return (await this.load(info.userId))?.token ?? null;
+      })().finally(() => this.sourceRequests.delete(key));
+      this.sourceRequests.set(key, request);
+    }
+    const token = await request;
+    if (!token) throw failure();
+    return token;
+  }
+}
