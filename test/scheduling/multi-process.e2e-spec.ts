@@ -101,10 +101,22 @@ class Scenario {
     expect(rows.filter((row) => row.status !== 'valid')).toEqual([]);
     expect(rows.filter((row) => !this.fake.isValid(row.accessToken)).map((row) => row.userId)).toEqual([]);
     for (const demo of live) {
-      const health = await fetch(`${demo.url}/health`);
-      expect(health.status).toBe(200);
-      expect(await health.json()).toMatchObject({
-        info: { 'twitch-auth': { overdueValidation: 0, overdueRefresh: 0, reauthRequired: 0 } },
+      // Healthy once settled: on a loaded machine one tick may just have failed or run late, which the
+      // indicator rightly reports as down for that moment. Status and body are kept so a failure shows why.
+      let seen = { name: demo.name, status: 0, body: null as unknown };
+      await waitFor(
+        `${demo.name} to report healthy`,
+        async () => {
+          const health = await fetch(`${demo.url}/health`);
+          seen = { name: demo.name, status: health.status, body: await health.json() };
+          return health.status === 200;
+        },
+        15_000,
+      ).catch(() => undefined);
+      expect(seen).toMatchObject({
+        name: demo.name,
+        status: 200,
+        body: { info: { 'twitch-auth': { overdueValidation: 0, overdueRefresh: 0, reauthRequired: 0 } } },
       });
     }
   }
