@@ -14,7 +14,8 @@ import { BROADCASTER_ID, EVENTSUB_SECRET } from '../lib/eventsub-notification.js
 import { redirectTwitchToFake } from '../lib/loopback-fetch.js';
 import { createNestApp, createOurApp, type BenchApp } from '../lib/nest-app.js';
 
-export type EventSubContender = 'ours-express' | 'ours-fastify' | 'bare-express' | 'bare-fastify' | 'twurple-express';
+export type EventSubContender =
+  'ours-express' | 'ours-fastify' | 'ours-direct-express' | 'ours-direct-fastify' | 'bare-express' | 'bare-fastify' | 'twurple-express';
 
 /** What the server process tells its parent. */
 export interface EventSubServerReady {
@@ -36,8 +37,11 @@ class BareEventSubController {
   }
 }
 
-async function startOurs(adapter: 'express' | 'fastify'): Promise<{ ready: EventSubServerReady; close: () => Promise<void> }> {
-  const app = await createOurApp({ adapter, listen: true, options: { eventSub: { secret: EVENTSUB_SECRET } } });
+async function startOurs(
+  adapter: 'express' | 'fastify',
+  mount: 'controller' | 'direct',
+): Promise<{ ready: EventSubServerReady; close: () => Promise<void> }> {
+  const app = await createOurApp({ adapter, listen: true, options: { eventSub: { secret: EVENTSUB_SECRET, mount } } });
   return { ready: { url: app.url, path: '/eventsub/callback' }, close: () => app.close() };
 }
 
@@ -86,16 +90,16 @@ async function main(): Promise<void> {
   // Nothing here should call Twitch; if anything tries, it fails on a closed loopback port.
   redirectTwitchToFake('http://127.0.0.1:9');
   const contender = process.argv[2] as EventSubContender;
-  const started =
-    contender === 'ours-express'
-      ? await startOurs('express')
-      : contender === 'ours-fastify'
-        ? await startOurs('fastify')
-        : contender === 'bare-express'
-          ? await startBare('express')
-          : contender === 'bare-fastify'
-            ? await startBare('fastify')
-            : await startTwurple();
+  const starters: Record<EventSubContender, () => Promise<{ ready: EventSubServerReady; close: () => Promise<void> }>> = {
+    'ours-express': () => startOurs('express', 'controller'),
+    'ours-fastify': () => startOurs('fastify', 'controller'),
+    'ours-direct-express': () => startOurs('express', 'direct'),
+    'ours-direct-fastify': () => startOurs('fastify', 'direct'),
+    'bare-express': () => startBare('express'),
+    'bare-fastify': () => startBare('fastify'),
+    'twurple-express': () => startTwurple(),
+  };
+  const started = await starters[contender]();
   const stop = async () => {
     await started.close().catch(() => undefined);
     process.exit(0);

@@ -36,12 +36,22 @@ interface Sample {
 }
 
 const CONTENDERS: { contender: EventSubContender; label: string }[] = [
-  { contender: 'ours-express', label: 'ours on Express: TwitchAuthModule.forRoot({ eventSub })' },
+  { contender: 'ours-express', label: "ours on Express, mount 'controller' (default): TwitchAuthModule.forRoot({ eventSub })" },
+  { contender: 'ours-direct-express', label: "ours on Express, mount 'direct': forRoot({ eventSub: { mount: 'direct' } })" },
   { contender: 'bare-express', label: 'bare Nest POST handler reading the raw body, Express' },
   { contender: 'twurple-express', label: 'twurple EventSubMiddleware on Express' },
-  { contender: 'ours-fastify', label: 'ours on Fastify: TwitchAuthModule.forRoot({ eventSub })' },
+  { contender: 'ours-fastify', label: "ours on Fastify, mount 'controller' (default)" },
+  { contender: 'ours-direct-fastify', label: "ours on Fastify, mount 'direct'" },
   { contender: 'bare-fastify', label: 'bare Nest POST handler reading the raw body, Fastify' },
 ];
+
+/** Ours' contenders and the adapter each is compared on. */
+const OURS: Partial<Record<EventSubContender, 'express' | 'fastify'>> = {
+  'ours-express': 'express',
+  'ours-direct-express': 'express',
+  'ours-fastify': 'fastify',
+  'ours-direct-fastify': 'fastify',
+};
 
 let messageCounter = 0;
 
@@ -108,8 +118,8 @@ function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: M
       target: '—',
       met: unavailable.has(contender) ? 'n/a' : '—',
     };
-    if ((contender === 'ours-express' || contender === 'ours-fastify') && !unavailable.has(contender)) {
-      const adapter = contender === 'ours-express' ? 'express' : 'fastify';
+    const adapter = OURS[contender];
+    if (adapter && !unavailable.has(contender)) {
       const bare = rate(`bare-${adapter}`);
       const vsBare = ratio(value, bare);
       const parts = [`${formatRatio(vsBare)} bare ${adapter === 'express' ? 'Express' : 'Fastify'}`];
@@ -122,7 +132,7 @@ function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: M
       row.comparison = parts.join(', ');
       row.target = adapter === 'express' ? '≥ 0.75 × bare Express and ahead of twurple; all 2xx' : '≥ 0.75 × bare Fastify; all 2xx';
       row.met = Number.isFinite(vsBare) ? met(vsBare >= 0.75 && ahead && failures(contender) === 0) : 'n/a';
-    } else if (contender.startsWith('ours')) {
+    } else if (adapter) {
       row.target = '≥ 0.75 × bare on the same adapter (and ahead of twurple on Express)';
     }
     return row;

@@ -9,6 +9,7 @@ export type {
   ResolvedTwitchAuthOptions,
   OAuthRouteOptions,
   EventSubOptions,
+  EventSubMount,
   MaintenanceOptions,
   TwitchEndpointOptions,
   TokenStorageOption,

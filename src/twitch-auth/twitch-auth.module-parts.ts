@@ -1,4 +1,5 @@
 import type { Provider, Type } from '@nestjs/common';
+import type { EventSubMount } from './twitch-auth.options.js';
 
 /**
  * Where the built-in HTTP routes are mounted. Controllers are decorated with
@@ -9,7 +10,7 @@ export interface TwitchAuthRoutes {
   /** Null when the OAuth routes are off. */
   oauth: { path: string; callbackPath: string } | null;
   /** Null when no EventSub receiver is mounted. */
-  eventSub: { path: string } | null;
+  eventSub: { path: string; mount: EventSubMount } | null;
 }
 
 /** A feature's contribution to the dynamic module (OAuth, EventSub, scheduling...). */

@@ -4,7 +4,9 @@ import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from './twitch
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import { TwitchAuthEventPublisher } from './twitch-auth.events.js';
 import {
+  eventSubMount,
   resolveTwitchAuthOptions,
+  type EventSubMount,
   type ResolvedTwitchAuthOptions,
   type TokenStorageOption,
   type TwitchAuthModuleOptions,
@@ -48,7 +50,7 @@ export interface TwitchAuthStructuralOptions {
  */
 export interface TwitchAuthAsyncRoutes {
   oauth?: { path?: string; callbackPath?: string } | false;
-  eventSub?: { path?: string } | false;
+  eventSub?: { path?: string; mount?: EventSubMount } | false;
 }
 
 /**
@@ -85,7 +87,7 @@ export class TwitchAuthModule {
     const resolved = resolveTwitchAuthOptions(options);
     const routes: TwitchAuthRoutes = {
       oauth: resolved.oauth.enabled ? { path: resolved.oauth.path, callbackPath: resolved.oauth.callbackPath } : null,
-      eventSub: resolved.eventSub ? { path: resolved.eventSub.path } : null,
+      eventSub: resolved.eventSub ? { path: resolved.eventSub.path, mount: resolved.eventSub.mount } : null,
     };
     return this.build({ provide: TWITCH_AUTH_MODULE_OPTIONS, useValue: options }, options, [], routes);
   }
@@ -177,7 +179,9 @@ export class TwitchAuthModule {
 function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
   const oauth =
     routes.oauth === false ? null : { path: routes.oauth?.path ?? '/oauth', callbackPath: routes.oauth?.callbackPath ?? '/oauth/callback' };
-  const eventSub = routes.eventSub ? { path: routes.eventSub.path ?? '/eventsub/callback' } : null;
+  const eventSub = routes.eventSub
+    ? { path: routes.eventSub.path ?? '/eventsub/callback', mount: eventSubMount(routes.eventSub.mount, 'routes.eventSub.mount') }
+    : null;
   return { oauth, eventSub };
 }
 

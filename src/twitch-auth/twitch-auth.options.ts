@@ -17,6 +17,19 @@ export interface OAuthRouteOptions {
   successRedirect?: string;
 }
 
+/**
+ * How the EventSub callback is served.
+ * - `'controller'`: `EventSubController`, an ordinary Nest route. The global
+ *   prefix, Nest middleware, guards, interceptors and filters apply to it,
+ *   and the app must be created with `rawBody: true`.
+ * - `'direct'`: registered on the Express or Fastify instance itself while the
+ *   module is created, ahead of Nest's body parsers, middleware and router.
+ *   It reads the body itself (no `rawBody` option needed), is not under the
+ *   global prefix, and no guard, interceptor, pipe or filter sees it.
+ *   The fastest way to receive; see docs/eventsub.md.
+ */
+export type EventSubMount = 'controller' | 'direct';
+
 /** Options of the EventSub webhook receiver. */
 export interface EventSubOptions {
   /** The webhook secret given to Twitch on subscribe: 10 to 100 ASCII characters. Not the client secret. */
@@ -25,6 +38,8 @@ export interface EventSubOptions {
   previousSecrets?: string[];
   /** Callback path. Default `/eventsub/callback`. */
   path?: string;
+  /** How the callback is served. Default `'controller'`. */
+  mount?: EventSubMount;
   /** Public HTTPS origin Twitch reaches this app at, e.g. `https://bot.example.com`; needed to subscribe. */
   publicUrl?: string;
   /** Messages older than this are rejected as replays. Default 600. */
@@ -127,6 +142,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
       secret: e.secret,
       previousSecrets: e.previousSecrets ?? [],
       path: normalisePath(e.path ?? '/eventsub/callback', 'eventSub.path'),
+      mount: eventSubMount(e.mount, 'eventSub.mount'),
       publicUrl: e.publicUrl ? e.publicUrl.replace(/\/+$/, '') : null,
       maxMessageAgeSeconds: positive(e.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'),
     };
@@ -200,6 +216,12 @@ function requireHttpUrl(value: string, option: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TwitchAuthConfigError(`${option} must be an http(s) URL; got "${value}".`);
   }
+}
+
+/** Checks an `EventSubMount` value; absent means `'controller'`. */
+export function eventSubMount(value: EventSubMount | undefined, option: string): EventSubMount {
+  if (value === undefined || value === 'controller' || value === 'direct') return value ?? 'controller';
+  throw new TwitchAuthConfigError(`${option} must be 'controller' or 'direct', got ${JSON.stringify(value)}.`);
 }
 
 function normalisePath(value: string, option: string): string {

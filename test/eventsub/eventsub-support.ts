@@ -7,6 +7,7 @@ import {
   TwitchAuthEvent,
   TwitchAuthModule,
   type ChannelFollowEvent,
+  type EventSubMount,
   type EventSubNotification,
   type EventSubRevocation,
   type TwitchAuthModuleOptions,
@@ -99,12 +100,16 @@ export function eventSubOptions(
 export async function createBareApp(config: {
   fake: FakeTwitch;
   adapter: Adapter;
+  mount?: EventSubMount;
   rawBody: boolean;
   bodyLimitBytes?: number;
 }): Promise<{ app: INestApplication; url: string }> {
   const port = await freePort();
   @Module({
-    imports: [EventEmitterModule.forRoot(), TwitchAuthModule.forRoot(fakeOptions(config.fake, { eventSub: eventSubOptions(port) }))],
+    imports: [
+      EventEmitterModule.forRoot(),
+      TwitchAuthModule.forRoot(fakeOptions(config.fake, { eventSub: eventSubOptions(port, { mount: config.mount ?? 'controller' }) })),
+    ],
     providers: [EventSubListener],
   })
   class BareModule {}

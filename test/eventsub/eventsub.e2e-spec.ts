@@ -1,5 +1,11 @@
 import { request } from 'node:http';
-import { EVENTSUB_MAX_BODY_BYTES, EventSubService, signEventSubMessage, type EventSubSubscription } from '../../src/twitch-auth/index.js';
+import {
+  EVENTSUB_MAX_BODY_BYTES,
+  EventSubService,
+  signEventSubMessage,
+  type EventSubMount,
+  type EventSubSubscription,
+} from '../../src/twitch-auth/index.js';
 import { EventSubSender, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { capturedLogs } from '../support/log-capture.js';
@@ -21,7 +27,14 @@ import {
 guardSecret(EVENTSUB_SECRET);
 guardSecret(PREVIOUS_SECRET);
 
-describe.each<Adapter>(['express', 'fastify'])('EventSub webhooks on %s', (adapter) => {
+const ADAPTERS_AND_MOUNTS: [Adapter, EventSubMount][] = [
+  ['express', 'controller'],
+  ['fastify', 'controller'],
+  ['express', 'direct'],
+  ['fastify', 'direct'],
+];
+
+describe.each(ADAPTERS_AND_MOUNTS)('EventSub webhooks on %s, mount %s', (adapter, mount) => {
   let fake: FakeTwitch;
   let t: TestApp;
   let url: string;
@@ -37,7 +50,7 @@ describe.each<Adapter>(['express', 'fastify'])('EventSub webhooks on %s', (adapt
     t = await createTestApp({
       fake,
       adapter,
-      options: { eventSub: eventSubOptions(port) },
+      options: { eventSub: eventSubOptions(port, { mount }) },
       providers: [EventSubListener, FailingListeners],
     });
     await t.app.listen(port, '127.0.0.1');
@@ -227,7 +240,7 @@ describe.each<Adapter>(['express', 'fastify'])('EventSub on %s without rawBody: 
   });
 });
 
-describe.each<Adapter>(['express', 'fastify'])('EventSub on %s with body parser limits above 1 MiB', (adapter) => {
+describe.each(ADAPTERS_AND_MOUNTS)('EventSub on %s, mount %s, with body parser limits above 1 MiB', (adapter, mount) => {
   let fake: FakeTwitch;
 
   beforeAll(async () => {
@@ -236,7 +249,7 @@ describe.each<Adapter>(['express', 'fastify'])('EventSub on %s with body parser 
   afterAll(() => fake.close());
 
   it('still answers 413 for a message over 1 MiB, and accepts one just under', async () => {
-    const { app, url } = await createBareApp({ fake, adapter, rawBody: true, bodyLimitBytes: 8 * 1024 * 1024 });
+    const { app, url } = await createBareApp({ fake, adapter, mount, rawBody: true, bodyLimitBytes: 8 * 1024 * 1024 });
     try {
       const sender = new EventSubSender({ callbackUrl: `${url}/eventsub/callback`, secret: EVENTSUB_SECRET });
       const subscription = { type: 'channel.follow' };

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Agent, request } from 'node:http';
-import { signEventSubMessage } from '../../src/twitch-auth/index.js';
+import { signEventSubMessage, type EventSubMount } from '../../src/twitch-auth/index.js';
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { guardSecret, startFake } from '../support/secrets-guard.js';
@@ -129,14 +129,14 @@ const requests: fc.Arbitrary<Sent> = fc.oneof(
   },
 );
 
-describe('EventSub callback under random requests (property)', () => {
+describe.each<EventSubMount>(['controller', 'direct'])('EventSub callback (mount %s) under random requests (property)', (mount) => {
   let fake: FakeTwitch;
   let t: TestApp;
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 
   beforeAll(async () => {
     fake = await startFake();
-    t = await createTestApp({ fake, listen: true, options: { eventSub: { secret: EVENTSUB_SECRET } } });
+    t = await createTestApp({ fake, listen: true, options: { eventSub: { secret: EVENTSUB_SECRET, mount } } });
   });
   afterAll(async () => {
     agent.destroy();

@@ -44,6 +44,8 @@ const REJECTION_MESSAGES: Record<EventSubRejection, string> = {
   in_future: 'The EventSub timestamp is too far in the future.',
 };
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 const REQUIRED_HEADERS = [
   EventSubHeader.MessageId,
   EventSubHeader.MessageTimestamp,
@@ -77,18 +79,16 @@ export class EventSubReceiver implements OnModuleInit {
   async receive(request: EventSubHttpRequest): Promise<EventSubHttpResponse> {
     const { headers } = request;
     const declaredLength = Number(single(headers['content-length']) ?? 0);
-    if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return tooLarge();
-    let rawBody: Buffer;
-    if (Buffer.isBuffer(request.rawBody)) {
-      rawBody = request.rawBody;
-    } else if (!hasBody(headers)) {
-      rawBody = Buffer.alloc(0);
-    } else if (!isJson(single(headers['content-type']))) {
-      return json(415, 'Unsupported Media Type', 'EventSub messages are application/json.');
-    } else {
-      return this.rawBodyMissing();
+    if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
+    const bodyPresent = Buffer.isBuffer(request.rawBody) ? request.rawBody.length > 0 : hasBody(headers);
+    if (bodyPresent && !isJson(single(headers['content-type']))) {
+      return eventSubErrorResponse(415, 'Unsupported Media Type', 'EventSub messages are application/json.');
     }
-    if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) return tooLarge();
+    let rawBody: Buffer;
+    if (Buffer.isBuffer(request.rawBody)) rawBody = request.rawBody;
+    else if (!bodyPresent) rawBody = EMPTY_BODY;
+    else return this.rawBodyMissing();
+    if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
 
     const messageId = single(headers[EventSubHeader.MessageId]);
     const timestamp = single(headers[EventSubHeader.MessageTimestamp]);
@@ -105,10 +105,10 @@ export class EventSubReceiver implements OnModuleInit {
     }
 
     if (messageType !== 'notification' && messageType !== 'revocation' && messageType !== 'webhook_callback_verification') {
-      return json(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
+      return eventSubErrorResponse(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
     }
     const body = parseBody(rawBody, messageType);
-    if (!body) return json(400, 'Bad Request', `The body of this ${messageType} message is not the JSON Twitch sends.`);
+    if (!body) return eventSubErrorResponse(400, 'Bad Request', `The body of this ${messageType} message is not the JSON Twitch sends.`);
 
     if (messageType === 'webhook_callback_verification') {
       const subscription = body.subscription as Record<string, unknown>;
@@ -124,7 +124,11 @@ export class EventSubReceiver implements OnModuleInit {
       this.logger.error(
         `Could not record EventSub message ${messageId} as delivered; Twitch will resend it: ${error instanceof Error ? error.message : String(error)}`,
       );
-      return json(500, 'Internal Server Error', 'The message could not be recorded; it will be accepted when Twitch resends it.');
+      return eventSubErrorResponse(
+        500,
+        'Internal Server Error',
+        'The message could not be recorded; it will be accepted when Twitch resends it.',
+      );
     }
     if (!first) return { status: 204 };
     const meta: EventSubMessageMeta = { messageId, timestamp };
@@ -143,7 +147,7 @@ export class EventSubReceiver implements OnModuleInit {
       this.rawBodyWarningLogged = true;
       this.logger.error(error.message);
     }
-    return json(500, 'Internal Server Error', error.message);
+    return eventSubErrorResponse(500, 'Internal Server Error', error.message);
   }
 }
 
@@ -181,18 +185,27 @@ function hasBody(headers: EventSubHttpRequest['headers']): boolean {
 }
 
 function isJson(contentType: string | undefined): boolean {
+  if (contentType === 'application/json') return true;
   const essence = (contentType ?? '').split(';')[0].trim().toLowerCase();
   return essence === 'application/json' || essence.endsWith('+json');
 }
 
-function json(status: number, error: string, message: string): EventSubHttpResponse {
+/** Dispatch starts once the answer is on its way: Twitch wants a 2xx within seconds, whatever listeners do. */
+export function startAfterResponse(result: EventSubHttpResponse): void {
+  const afterResponse = result.afterResponse;
+  if (afterResponse) setImmediate(() => void afterResponse());
+}
+
+/** A JSON error answer in the shape Nest's own errors have. */
+export function eventSubErrorResponse(status: number, error: string, message: string): EventSubHttpResponse {
   return { status, contentType: 'application/json', body: JSON.stringify({ statusCode: status, error, message }) };
 }
 
 function forbidden(message: string): EventSubHttpResponse {
-  return json(403, 'Forbidden', message);
+  return eventSubErrorResponse(403, 'Forbidden', message);
 }
 
-function tooLarge(): EventSubHttpResponse {
-  return json(413, 'Payload Too Large', `EventSub messages are limited to ${EVENTSUB_MAX_BODY_BYTES} bytes.`);
+/** The 413 answer to a message over `EVENTSUB_MAX_BODY_BYTES`. */
+export function eventSubPayloadTooLarge(): EventSubHttpResponse {
+  return eventSubErrorResponse(413, 'Payload Too Large', `EventSub messages are limited to ${EVENTSUB_MAX_BODY_BYTES} bytes.`);
 }

@@ -2,7 +2,7 @@ import { Controller, Post, Req, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import type { TwitchAuthRoutes } from '../twitch-auth.module-parts.js';
-import { EventSubReceiver, type EventSubHttpRequest } from './eventsub-receiver.js';
+import { EventSubReceiver, startAfterResponse, type EventSubHttpRequest } from './eventsub-receiver.js';
 
 /**
  * Builds the controller of Twitch's webhook callback at
@@ -29,8 +29,7 @@ export function createEventSubController(routes: TwitchAuthRoutes): Type {
       const http = this.adapterHost.httpAdapter;
       if (result.contentType) http.setHeader(response, 'Content-Type', result.contentType);
       http.reply(response, result.body, result.status);
-      const afterResponse = result.afterResponse;
-      if (afterResponse) setImmediate(() => void afterResponse());
+      startAfterResponse(result);
     }
   }
   return EventSubController;

@@ -5,6 +5,7 @@ import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { AppTokenProvider } from '../tokens/app-token.provider.js';
 import { TwitchHelixClient } from '../twitch/helix.client.js';
 import { EventSubDeduplicator } from './eventsub-deduplicator.js';
+import { EVENTSUB_DIRECT_PATH, EventSubDirectRoute } from './eventsub-direct-route.js';
 import { EventSubDispatcher } from './eventsub-dispatcher.js';
 import { EventSubReceiver } from './eventsub-receiver.js';
 import { EventSubVerifier } from './eventsub-signature.js';
@@ -14,8 +15,8 @@ import { EVENTSUB_MOUNTED_PATH, EventSubService } from './eventsub.service.js';
 /**
  * EventSub's contribution to `TwitchAuthModule`: the Helix client and
  * `EventSubService` always (subscriptions can be managed from an instance
- * that receives nothing), the callback controller and its receiver only
- * when `routes.eventSub` mounts one.
+ * that receives nothing), the callback (controller or direct route, see
+ * `EventSubMount`) and its receiver only when `routes.eventSub` mounts one.
  */
 export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
   const providers: Provider[] = [
@@ -42,6 +43,12 @@ export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
     EventSubService,
   ];
   if (!routes.eventSub) return { providers, exports: [EventSubService, TwitchHelixClient] };
+  if (routes.eventSub.mount === 'direct') {
+    return {
+      providers: [...providers, EventSubReceiver, { provide: EVENTSUB_DIRECT_PATH, useValue: routes.eventSub.path }, EventSubDirectRoute],
+      exports: [EventSubService, TwitchHelixClient],
+    };
+  }
   return {
     providers: [...providers, EventSubReceiver],
     controllers: [createEventSubController(routes)],

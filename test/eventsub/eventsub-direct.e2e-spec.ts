@@ -1,0 +1,125 @@
+import { Module, type CanActivate, type INestApplication } from '@nestjs/common';
+import { APP_GUARD, HttpAdapterHost, NestFactory } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { TwitchAuthConfigError, TwitchAuthModule } from '../../src/twitch-auth/index.js';
+import { EventSubDirectRoute } from '../../src/twitch-auth/eventsub/eventsub-direct-route.js';
+import type { EventSubReceiver } from '../../src/twitch-auth/eventsub/eventsub-receiver.js';
+import { EventSubSender, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
+import { fakeOptions } from '../support/app.js';
+import { captureLogger } from '../support/log-capture.js';
+import { guardSecret, startFake } from '../support/secrets-guard.js';
+import {
+  EVENTSUB_SECRET,
+  EventSubListener,
+  eventSubOptions,
+  eventually,
+  followEvent,
+  freePort,
+  settle,
+  type Adapter,
+} from './eventsub-support.js';
+
+guardSecret(EVENTSUB_SECRET);
+
+/** A global guard that refuses every Nest route, as an app-wide auth guard would refuse Twitch. */
+class DenyAllGuard implements CanActivate {
+  canActivate(): boolean {
+    return false;
+  }
+}
+
+function rootModule(fake: FakeTwitch, port: number, extraProviders: unknown[] = []) {
+  @Module({
+    imports: [
+      EventEmitterModule.forRoot(),
+      TwitchAuthModule.forRoot(fakeOptions(fake, { eventSub: eventSubOptions(port, { mount: 'direct' }) })),
+    ],
+    providers: [EventSubListener, ...(extraProviders as never[])],
+  })
+  class DirectRootModule {}
+  return DirectRootModule;
+}
+
+describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", (adapter) => {
+  let fake: FakeTwitch;
+
+  beforeAll(async () => {
+    fake = await startFake();
+  });
+  afterAll(() => fake.close());
+
+  it('needs no rawBody, ignores the global prefix and is not stopped by a global guard that stops Nest routes', async () => {
+    const port = await freePort();
+    const root = rootModule(fake, port, [{ provide: APP_GUARD, useClass: DenyAllGuard }]);
+    const options = { logger: captureLogger, abortOnError: false, bodyParser: false } as const;
+    const app: INestApplication =
+      adapter === 'fastify'
+        ? await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), options)
+        : await NestFactory.create(root, options);
+    app.setGlobalPrefix('api');
+    await app.listen(port, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      // The guard and the prefix are in force for Nest's own routes...
+      expect((await fetch(`${url}/api/oauth`, { redirect: 'manual' })).status).toBe(403);
+      // ...and the callback is served at exactly eventSub.path, outside them.
+      const sender = new EventSubSender({ callbackUrl: `${url}/eventsub/callback`, secret: EVENTSUB_SECRET });
+      const result = await sender.notification('channel.follow', followEvent());
+      expect(result.status).toBe(204);
+      await eventually(() => app.get(EventSubListener).follows.length === 1);
+      expect(app.get(EventSubListener).follows[0].messageId).toBe(result.messageId);
+      const forged = await sender.notification('channel.follow', followEvent(), { secret: 'not-the-secret-at-all' });
+      expect(forged.status).toBe(403);
+      const prefixed = new EventSubSender({ callbackUrl: `${url}/api/eventsub/callback`, secret: EVENTSUB_SECRET });
+      expect((await prefixed.notification('channel.follow', followEvent())).status).toBe(404);
+      const wrongType = await fetch(`${url}/eventsub/callback`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+      expect(wrongType.status).toBe(415);
+      await settle();
+      expect(app.get(EventSubListener).notifications).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('works from a testing module, whose providers exist before the HTTP adapter (registered at init, behind the parsers)', async () => {
+    const port = await freePort();
+    const moduleRef = await Test.createTestingModule({ imports: [rootModule(fake, port)] }).compile();
+    const app: INestApplication =
+      adapter === 'fastify'
+        ? moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: captureLogger, rawBody: true })
+        : moduleRef.createNestApplication({ logger: captureLogger, rawBody: true });
+    await app.listen(port, '127.0.0.1');
+    try {
+      const sender = new EventSubSender({ callbackUrl: `http://127.0.0.1:${port}/eventsub/callback`, secret: EVENTSUB_SECRET });
+      const challenge = await sender.challenge({ challenge: 'late-registration' });
+      expect([challenge.status, challenge.body]).toEqual([200, 'late-registration']);
+      const result = await sender.notification('channel.follow', followEvent());
+      expect(result.status).toBe(204);
+      await eventually(() => app.get(EventSubListener).follows.length === 1);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe("eventSub.mount 'direct' configuration", () => {
+  it('refuses an HTTP adapter other than Express or Fastify, saying what to use instead', () => {
+    const host = { httpAdapter: { getType: () => 'koa' } } as unknown as HttpAdapterHost;
+    let error: unknown;
+    try {
+      new EventSubDirectRoute(host, {} as EventSubReceiver, '/eventsub/callback');
+    } catch (caughtError) {
+      error = caughtError;
+    }
+    expect(error).toBeInstanceOf(TwitchAuthConfigError);
+    expect((error as Error).message).toContain("use mount 'controller'");
+  });
+
+  it('refuses an unknown mount value at forRoot, naming the option', () => {
+    expect(() => TwitchAuthModule.forRoot({ clientId: 'id', eventSub: { secret: EVENTSUB_SECRET, mount: 'middleware' as never } })).toThrow(
+      "eventSub.mount must be 'controller' or 'direct'",
+    );
+  });
+});
