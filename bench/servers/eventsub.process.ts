@@ -24,6 +24,16 @@ export interface EventSubServerReady {
   path: string;
 }
 
+/** The server's answer to `cpu`: user + system CPU time of its process so far. */
+export interface EventSubServerCpu {
+  cpuMicros: number;
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 /** The smallest Nest receiver: a POST route that reads the raw body and answers 204. */
 @Controller('eventsub')
 class BareEventSubController {
@@ -106,6 +116,8 @@ async function main(): Promise<void> {
   };
   process.on('message', (message: string) => {
     if (message === 'close') void stop();
+    // The suite reads this before and after each sample: CPU the receiver spent, whatever the load generator managed.
+    if (message === 'cpu') process.send!({ cpuMicros: cpuMicros() } satisfies EventSubServerCpu);
   });
   process.on('disconnect', () => void stop());
   process.send!(started.ready satisfies EventSubServerReady);

@@ -13,7 +13,7 @@ import { childExecArgv } from '../lib/child.js';
 import { EVENTSUB_SECRET, followNotificationBody, notificationHeaders, signEventSub } from '../lib/eventsub-notification.js';
 import { met, type ResultRow, type SuiteOutcome } from '../lib/report.js';
 import { formatRate, formatRatio, median, ratio, rotate, sum } from '../lib/stats.js';
-import type { EventSubContender, EventSubServerReady } from '../servers/eventsub.process.js';
+import type { EventSubContender, EventSubServerCpu, EventSubServerReady } from '../servers/eventsub.process.js';
 
 type Plan = { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number };
 
@@ -32,6 +32,8 @@ interface Sample {
   timeouts: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /** The receiver process's CPU time (user + system) per 2xx answer, in microseconds. */
+  serverCpuMicrosPerRequest: number;
   statusCodes: Record<string, number>;
 }
 
@@ -80,18 +82,20 @@ export async function runB3(plan: Plan): Promise<SuiteOutcome> {
     for (const server of servers) await load(server, plan.connections, plan.warmupSeconds);
     for (let round = 1; round <= plan.rounds; round++) {
       for (const server of rotate(servers, round)) {
+        const cpuBefore = await serverCpu(server);
         const result = await load(server, plan.connections, plan.durationSeconds);
-        const sample = toSample(round, result);
+        const sample = toSample(round, result, (await serverCpu(server)) - cpuBefore);
         samples[server.contender].push(sample);
         process.stderr.write(
           `    round ${round}/${plan.rounds} ${server.contender}: ${formatRate(sample.requestsPerSecond)} req/s, ` +
-            `p99 ${sample.latencyP99Ms} ms, non-2xx ${sample.non2xx}, errors ${sample.errors}\n`,
+            `p99 ${sample.latencyP99Ms} ms, server CPU ${sample.serverCpuMicrosPerRequest.toFixed(1)} µs/req, ` +
+            `non-2xx ${sample.non2xx}, errors ${sample.errors}\n`,
         );
       }
     }
     const rows = buildRows(plan, samples, unavailable);
     notes.push(
-      `B3: ${plan.connections} connections, ${plan.durationSeconds} s per sample after a ${plan.warmupSeconds} s warm-up, ${plan.rounds} round(s), receivers alternating; every request has its own message id and a fresh HMAC-SHA256 signature computed in the load generator (same cost for every receiver). Each receiver runs alone in its own process; autocannon runs in the parent. twurple: \`EventSubMiddleware\` with \`markAsReady()\` never called, so no Helix request is made; it answers 202.`,
+      `B3: ${plan.connections} connections, ${plan.durationSeconds} s per sample after a ${plan.warmupSeconds} s warm-up, ${plan.rounds} round(s), receivers alternating; every request has its own message id and a fresh HMAC-SHA256 signature computed in the load generator (same cost for every receiver). Each receiver runs alone in its own process; autocannon runs in the parent. Server CPU/req = the receiver process's user + system CPU time during the sample divided by its 2xx answers: unlike req/s it does not depend on how fast the load generator is. twurple: \`EventSubMiddleware\` with \`markAsReady()\` never called, so no Helix request is made; it answers 202.`,
     );
     for (const [contender, reason] of unavailable) notes.push(`B3: ${contender} not measured: ${reason}`);
     return { rows, notes, raw: { plan, probes, samples, unavailable: Object.fromEntries(unavailable) } };
@@ -102,6 +106,7 @@ export async function runB3(plan: Plan): Promise<SuiteOutcome> {
 
 function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: Map<EventSubContender, string>): ResultRow[] {
   const rate = (c: EventSubContender) => (samples[c] ? median(samples[c].map((s) => s.requestsPerSecond)) : Number.NaN);
+  const cpu = (c: EventSubContender) => (samples[c] ? median(samples[c].map((s) => s.serverCpuMicrosPerRequest)) : Number.NaN);
   const failures = (c: EventSubContender) => (samples[c] ? sum(samples[c].map((s) => s.non2xx + s.errors + s.timeouts)) : 0);
   const workload = `EventSub notifications, ${plan.connections} connections, distinct ids, valid signatures, ${plan.durationSeconds} s`;
   return CONTENDERS.map(({ contender, label }) => {
@@ -113,6 +118,7 @@ function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: M
       result: unavailable.has(contender)
         ? `not available: ${unavailable.get(contender)}`
         : `${formatRate(value)} req/s (rounds: ${samples[contender].map((s) => formatRate(s.requestsPerSecond)).join(' / ')}); ` +
+          `server CPU ${cpu(contender).toFixed(1)} µs/req; ` +
           `non-2xx/errors ${failures(contender)}; p99 ${median(samples[contender].map((s) => s.latencyP99Ms))} ms`,
       comparison: '—',
       target: '—',
@@ -129,6 +135,8 @@ function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: M
         parts.push(`${formatRatio(vsTwurple)} twurple`);
         ahead = vsTwurple > 1;
       }
+      parts.push(`server CPU/req ${formatRatio(ratio(cpu(contender), cpu(`bare-${adapter}`)))} bare`);
+      if (adapter === 'express') parts.push(`${formatRatio(ratio(cpu(contender), cpu('twurple-express')))} twurple`);
       row.comparison = parts.join(', ');
       row.target = adapter === 'express' ? '≥ 0.75 × bare Express and ahead of twurple; all 2xx' : '≥ 0.75 × bare Fastify; all 2xx';
       row.met = Number.isFinite(vsBare) ? met(vsBare >= 0.75 && ahead && failures(contender) === 0) : 'n/a';
@@ -222,8 +230,22 @@ function load(server: RunningServer, connections: number, durationSeconds: numbe
   });
 }
 
-function toSample(round: number, result: AutocannonResult): Sample {
+/** The receiver process's CPU time so far, in microseconds. */
+function serverCpu(server: RunningServer): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (message: EventSubServerCpu) => {
+      if (typeof message?.cpuMicros !== 'number') return;
+      server.child.off('message', onMessage);
+      resolve(message.cpuMicros);
+    };
+    server.child.on('message', onMessage);
+    server.child.send('cpu');
+  });
+}
+
+function toSample(round: number, result: AutocannonResult, serverCpuMicros: number): Sample {
   return {
+    serverCpuMicrosPerRequest: result['2xx'] > 0 ? serverCpuMicros / result['2xx'] : Number.NaN,
     round,
     requestsPerSecond: result['2xx'] / result.duration,
     ok: result['2xx'],

@@ -5,6 +5,7 @@ import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import { TwitchAuthEventPublisher } from './twitch-auth.events.js';
 import {
   eventSubMount,
+  normalisePath,
   resolveTwitchAuthOptions,
   type EventSubMount,
   type ResolvedTwitchAuthOptions,
@@ -116,7 +117,7 @@ export class TwitchAuthModule {
       optionsProvider,
       {
         provide: TWITCH_AUTH_RESOLVED_OPTIONS,
-        useFactory: (raw: TwitchAuthModuleOptions) => resolveTwitchAuthOptions(raw),
+        useFactory: (raw: TwitchAuthModuleOptions) => checkRoutesMatch(resolveTwitchAuthOptions(raw), raw, routes),
         inject: [TWITCH_AUTH_MODULE_OPTIONS],
       },
       {
@@ -176,11 +177,37 @@ export class TwitchAuthModule {
   }
 }
 
+/**
+ * `forRootAsync` mounts the callback from `routes` before its factory runs;
+ * an `eventSub.path` or `eventSub.mount` from the factory that says otherwise
+ * would be silently ignored, so it stops the app instead.
+ */
+function checkRoutesMatch(
+  resolved: ResolvedTwitchAuthOptions,
+  raw: TwitchAuthModuleOptions,
+  routes: TwitchAuthRoutes,
+): ResolvedTwitchAuthOptions {
+  const mounted = routes.eventSub;
+  if (!mounted || !resolved.eventSub) return resolved;
+  for (const key of ['path', 'mount'] as const) {
+    if (raw.eventSub?.[key] !== undefined && resolved.eventSub[key] !== mounted[key]) {
+      throw new TwitchAuthConfigError(
+        `eventSub.${key} is ${JSON.stringify(resolved.eventSub[key])} but the callback is mounted with ${key} ` +
+          `${JSON.stringify(mounted[key])}: with forRootAsync, set it in routes.eventSub.${key}, which is read before the factory runs.`,
+      );
+    }
+  }
+  return resolved;
+}
+
 function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
   const oauth =
     routes.oauth === false ? null : { path: routes.oauth?.path ?? '/oauth', callbackPath: routes.oauth?.callbackPath ?? '/oauth/callback' };
   const eventSub = routes.eventSub
-    ? { path: routes.eventSub.path ?? '/eventsub/callback', mount: eventSubMount(routes.eventSub.mount, 'routes.eventSub.mount') }
+    ? {
+        path: normalisePath(routes.eventSub.path ?? '/eventsub/callback', 'routes.eventSub.path'),
+        mount: eventSubMount(routes.eventSub.mount, 'routes.eventSub.mount'),
+      }
     : null;
   return { oauth, eventSub };
 }

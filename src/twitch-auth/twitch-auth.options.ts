@@ -224,7 +224,8 @@ export function eventSubMount(value: EventSubMount | undefined, option: string):
   throw new TwitchAuthConfigError(`${option} must be 'controller' or 'direct', got ${JSON.stringify(value)}.`);
 }
 
-function normalisePath(value: string, option: string): string {
+/** Checks a route path (leading `/`) and drops trailing slashes. */
+export function normalisePath(value: string, option: string): string {
   if (typeof value !== 'string' || !value.startsWith('/'))
     throw new TwitchAuthConfigError(`${option} must be a path starting with "/"; got "${String(value)}".`);
   return value.length > 1 ? value.replace(/\/+$/, '') : value;

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import {
   TwitchAuthModule,
+  TwitchAuthConfigError,
   EventSubNotConfiguredError,
   EventSubPublicUrlMissingError,
   EventSubService,
@@ -188,6 +189,18 @@ describe('EventSubService configuration errors', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it.each([
+    ['mount', { mount: 'direct' as const }],
+    ['path', { path: '/hooks/twitch' }],
+  ])('forRootAsync: an eventSub.%s from the factory that differs from routes.eventSub stops the app, naming both', async (key, extra) => {
+    const factory = () => fakeOptions(fake, { eventSub: { secret: EVENTSUB_SECRET, ...extra } });
+    @Module({ imports: [TwitchAuthModule.forRootAsync({ routes: { eventSub: {} }, useFactory: factory })] })
+    class MismatchedModule {}
+    const error = await caught(NestFactory.create(MismatchedModule, { logger: captureLogger, rawBody: true, abortOnError: false }));
+    expect(error).toBeInstanceOf(TwitchAuthConfigError);
+    expect(error.message).toContain(`set it in routes.eventSub.${key}`);
   });
 
   it('forRootAsync: a mounted callback without eventSub options fails at startup, saying what to set', async () => {
