@@ -20,6 +20,8 @@ export interface OurAppOptions {
   /** Start an HTTP listener on a free loopback port. */
   listen?: boolean;
   controllers?: Type[];
+  /** Extra providers of the root module (e.g. event listeners). */
+  providers?: Type[];
 }
 
 /** A started Nest app. */
@@ -53,7 +55,7 @@ export async function createOurApp(config: OurAppOptions = {}): Promise<OurApp> 
     options.storage = 'typeorm';
   }
   imports.push(TwitchAuthModule.forRoot(options));
-  const started = await createNestApp(imports, config.controllers ?? [], config);
+  const started = await createNestApp(imports, config.controllers ?? [], config, config.providers ?? []);
   return { ...started, tokens: started.app.get(TokenService) };
 }
 
@@ -62,8 +64,9 @@ export async function createNestApp(
   imports: DynamicModule[],
   controllers: Type[],
   config: { adapter?: 'express' | 'fastify'; listen?: boolean },
+  providers: Type[] = [],
 ): Promise<BenchApp> {
-  @Module({ imports, controllers })
+  @Module({ imports, controllers, providers })
   class BenchRootModule {}
 
   const logger = ['error' as const];

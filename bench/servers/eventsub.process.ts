@@ -4,7 +4,9 @@
  * the parent says `close` (or disconnects).
  */
 import 'reflect-metadata';
-import { Controller, HttpCode, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { Controller, HttpCode, Injectable, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { eventSubEventName } from '../../src/twitch-auth/index.js';
 import { ApiClient } from '@twurple/api';
 import { StaticAuthProvider } from '@twurple/auth';
 import { EventSubMiddleware } from '@twurple/eventsub-http';
@@ -27,7 +29,11 @@ export interface EventSubServerReady {
 /** The server's answer to `cpu`: user + system CPU time of its process so far. */
 export interface EventSubServerCpu {
   cpuMicros: number;
+  /** Notifications handed to a listener so far (ours, twurple); 0 for the bare handlers, which dispatch nothing. */
+  dispatched: number;
 }
+
+let dispatched = 0;
 
 function cpuMicros(): number {
   const { user, system } = process.cpuUsage();
@@ -47,11 +53,28 @@ class BareEventSubController {
   }
 }
 
+/**
+ * Ours gets a listener for the notifications it is sent, as twurple gets a
+ * handler: without one, ours would skip converting and dispatching them.
+ */
+@Injectable()
+class FollowListener {
+  @OnEvent(eventSubEventName('channel.follow'))
+  onFollow(): void {
+    dispatched++;
+  }
+}
+
 async function startOurs(
   adapter: 'express' | 'fastify',
   mount: 'controller' | 'direct',
 ): Promise<{ ready: EventSubServerReady; close: () => Promise<void> }> {
-  const app = await createOurApp({ adapter, listen: true, options: { eventSub: { secret: EVENTSUB_SECRET, mount } } });
+  const app = await createOurApp({
+    adapter,
+    listen: true,
+    options: { eventSub: { secret: EVENTSUB_SECRET, mount } },
+    providers: [FollowListener],
+  });
   return { ready: { url: app.url, path: '/eventsub/callback' }, close: () => app.close() };
 }
 
@@ -76,9 +99,8 @@ async function startTwurple(): Promise<{ ready: EventSubServerReady; close: () =
     secret: EVENTSUB_SECRET,
     logger: { minLevel: 'error' },
   });
-  let follows = 0;
   const subscription = middleware.onChannelFollow(BROADCASTER_ID, BROADCASTER_ID, () => {
-    follows++;
+    dispatched++;
   });
   const app = express();
   middleware.apply(app);
@@ -89,7 +111,6 @@ async function startTwurple(): Promise<{ ready: EventSubServerReady; close: () =
   return {
     ready: { url: `http://127.0.0.1:${port}`, path: `/eventsub/event/${subscription.id}` },
     close: async () => {
-      void follows;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
@@ -117,7 +138,7 @@ async function main(): Promise<void> {
   process.on('message', (message: string) => {
     if (message === 'close') void stop();
     // The suite reads this before and after each sample: CPU the receiver spent, whatever the load generator managed.
-    if (message === 'cpu') process.send!({ cpuMicros: cpuMicros() } satisfies EventSubServerCpu);
+    if (message === 'cpu') process.send!({ cpuMicros: cpuMicros(), dispatched } satisfies EventSubServerCpu);
   });
   process.on('disconnect', () => void stop());
   process.send!(started.ready satisfies EventSubServerReady);

@@ -32,6 +32,8 @@ interface Sample {
   timeouts: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
+  /** Notifications the receiver handed to its listener during the sample (0 for the bare handlers). */
+  dispatched: number;
   /** The receiver process's CPU time (user + system) per 2xx answer, in microseconds. */
   serverCpuMicrosPerRequest: number;
   statusCodes: Record<string, number>;
@@ -57,6 +59,8 @@ const OURS: Partial<Record<EventSubContender, 'express' | 'fastify'>> = {
 
 let messageCounter = 0;
 
+const formatCount = (n: number) => n.toLocaleString('en-US');
+
 export async function runB3(plan: Plan): Promise<SuiteOutcome> {
   checkSignerAgainstFixture();
   const notes: string[] = [];
@@ -64,7 +68,9 @@ export async function runB3(plan: Plan): Promise<SuiteOutcome> {
   const probes: Record<string, unknown> = {};
   const servers: RunningServer[] = [];
   try {
-    for (const { contender } of CONTENDERS) {
+    // BENCH_B3_CONTENDERS=ours-fastify,bare-fastify narrows a run to some receivers (for profiling one).
+    const only = process.env.BENCH_B3_CONTENDERS?.split(',');
+    for (const { contender } of CONTENDERS.filter((c) => !only || only.includes(c.contender))) {
       let server: RunningServer | null = null;
       try {
         server = await startServer(contender);
@@ -82,9 +88,11 @@ export async function runB3(plan: Plan): Promise<SuiteOutcome> {
     for (const server of servers) await load(server, plan.connections, plan.warmupSeconds);
     for (let round = 1; round <= plan.rounds; round++) {
       for (const server of rotate(servers, round)) {
-        const cpuBefore = await serverCpu(server);
+        const before = await serverCpu(server);
         const result = await load(server, plan.connections, plan.durationSeconds);
-        const sample = toSample(round, result, (await serverCpu(server)) - cpuBefore);
+        await new Promise((resolve) => setTimeout(resolve, 100)); // dispatch runs just after each answer
+        const after = await serverCpu(server);
+        const sample = toSample(round, result, after.cpuMicros - before.cpuMicros, after.dispatched - before.dispatched);
         samples[server.contender].push(sample);
         process.stderr.write(
           `    round ${round}/${plan.rounds} ${server.contender}: ${formatRate(sample.requestsPerSecond)} req/s, ` +
@@ -98,6 +106,15 @@ export async function runB3(plan: Plan): Promise<SuiteOutcome> {
       `B3: ${plan.connections} connections, ${plan.durationSeconds} s per sample after a ${plan.warmupSeconds} s warm-up, ${plan.rounds} round(s), receivers alternating; every request has its own message id and a fresh HMAC-SHA256 signature computed in the load generator (same cost for every receiver). Each receiver runs alone in its own process; autocannon runs in the parent. Server CPU/req = the receiver process's user + system CPU time during the sample divided by its 2xx answers: unlike req/s it does not depend on how fast the load generator is. twurple: \`EventSubMiddleware\` with \`markAsReady()\` never called, so no Helix request is made; it answers 202.`,
     );
     for (const [contender, reason] of unavailable) notes.push(`B3: ${contender} not measured: ${reason}`);
+    const dispatchCounts = Object.entries(samples)
+      .filter(([contender]) => !contender.startsWith('bare'))
+      .map(
+        ([contender, list]) =>
+          `${contender} ${formatCount(sum(list.map((s) => s.dispatched)))} of ${formatCount(sum(list.map((s) => s.ok)))}`,
+      );
+    notes.push(
+      `B3: ours and twurple each have one listener for the notifications sent (channel.follow); notifications dispatched to it / answered 2xx over all rounds (dispatch also covers the requests in flight when a sample ends): ${dispatchCounts.join('; ')}.`,
+    );
     return { rows, notes, raw: { plan, probes, samples, unavailable: Object.fromEntries(unavailable) } };
   } finally {
     for (const server of servers) stopServer(server);
@@ -230,21 +247,22 @@ function load(server: RunningServer, connections: number, durationSeconds: numbe
   });
 }
 
-/** The receiver process's CPU time so far, in microseconds. */
-function serverCpu(server: RunningServer): Promise<number> {
+/** The receiver process's CPU time so far (microseconds) and how many notifications it dispatched. */
+function serverCpu(server: RunningServer): Promise<EventSubServerCpu> {
   return new Promise((resolve) => {
     const onMessage = (message: EventSubServerCpu) => {
       if (typeof message?.cpuMicros !== 'number') return;
       server.child.off('message', onMessage);
-      resolve(message.cpuMicros);
+      resolve(message);
     };
     server.child.on('message', onMessage);
     server.child.send('cpu');
   });
 }
 
-function toSample(round: number, result: AutocannonResult, serverCpuMicros: number): Sample {
+function toSample(round: number, result: AutocannonResult, serverCpuMicros: number, dispatched: number): Sample {
   return {
+    dispatched,
     serverCpuMicrosPerRequest: result['2xx'] > 0 ? serverCpuMicros / result['2xx'] : Number.NaN,
     round,
     requestsPerSecond: result['2xx'] / result.duration,
