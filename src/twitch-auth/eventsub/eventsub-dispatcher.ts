@@ -47,9 +47,11 @@ export class EventSubDispatcher {
       return;
     }
     const typedName = eventSubEventName(payload.subscription.type);
+    const emits: Promise<void>[] = [];
+    if (this.events.hasListeners(TwitchAuthEvent.EventSubNotification))
+      emits.push(this.emit(TwitchAuthEvent.EventSubNotification, payload));
     // A type whose event name is one of the module's own would be announced twice under it.
-    const emits = [this.emit(TwitchAuthEvent.EventSubNotification, payload)];
-    if (!RESERVED_NAMES.has(typedName)) emits.push(this.emit(typedName, payload));
+    if (!RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName)) emits.push(this.emit(typedName, payload));
     await Promise.all(emits);
   }
 

@@ -25,7 +25,9 @@ import { parseEventSubTimestamp } from './eventsub-signature.js';
 
 /*
  * The one place where Twitch's snake_case EventSub JSON becomes the camelCase
- * domain types. The input is signed by Twitch but its shape is still only
+ * domain types. Fields are listed out rather than spread from helpers: on
+ * Node 20, spreading objects into a literal costs microseconds per event,
+ * listing them costs nanoseconds. The input is signed by Twitch but its shape is still only
  * trusted so far: a missing field becomes an empty value rather than a throw,
  * so one odd event cannot break dispatch of the others.
  */
@@ -48,16 +50,40 @@ export function toEventSubSubscription(wire: WireEventSubSubscription): EventSub
 const converters: { [T in keyof EventSubEventMap]: (raw: Record<string, unknown>) => EventSubEventMap[T] } = {
   'channel.follow': (raw) => {
     const e = raw as Partial<WireChannelFollowEvent>;
-    return { ...user(e), ...broadcaster(e), followedAt: date(e.followed_at) } satisfies ChannelFollowEvent;
+    return {
+      userId: text(e.user_id),
+      userLogin: text(e.user_login),
+      userName: text(e.user_name),
+      broadcasterUserId: text(e.broadcaster_user_id),
+      broadcasterUserLogin: text(e.broadcaster_user_login),
+      broadcasterUserName: text(e.broadcaster_user_name),
+      followedAt: date(e.followed_at),
+    } satisfies ChannelFollowEvent;
   },
   'stream.online': (raw) => {
     const e = raw as Partial<WireStreamOnlineEvent>;
-    return { id: text(e.id), ...broadcaster(e), type: text(e.type), startedAt: date(e.started_at) } satisfies StreamOnlineEvent;
+    return {
+      id: text(e.id),
+      broadcasterUserId: text(e.broadcaster_user_id),
+      broadcasterUserLogin: text(e.broadcaster_user_login),
+      broadcasterUserName: text(e.broadcaster_user_name),
+      type: text(e.type),
+      startedAt: date(e.started_at),
+    } satisfies StreamOnlineEvent;
   },
   'stream.offline': (raw) => broadcaster(raw as Partial<WireStreamOfflineEvent>) satisfies StreamOfflineEvent,
   'channel.subscribe': (raw) => {
     const e = raw as Partial<WireChannelSubscribeEvent>;
-    return { ...user(e), ...broadcaster(e), tier: text(e.tier), isGift: e.is_gift === true } satisfies ChannelSubscribeEvent;
+    return {
+      userId: text(e.user_id),
+      userLogin: text(e.user_login),
+      userName: text(e.user_name),
+      broadcasterUserId: text(e.broadcaster_user_id),
+      broadcasterUserLogin: text(e.broadcaster_user_login),
+      broadcasterUserName: text(e.broadcaster_user_name),
+      tier: text(e.tier),
+      isGift: e.is_gift === true,
+    } satisfies ChannelSubscribeEvent;
   },
   'channel.cheer': (raw) => {
     const e = raw as Partial<WireChannelCheerEvent>;
@@ -66,7 +92,9 @@ const converters: { [T in keyof EventSubEventMap]: (raw: Record<string, unknown>
       userId: nullableText(e.user_id),
       userLogin: nullableText(e.user_login),
       userName: nullableText(e.user_name),
-      ...broadcaster(e),
+      broadcasterUserId: text(e.broadcaster_user_id),
+      broadcasterUserLogin: text(e.broadcaster_user_login),
+      broadcasterUserName: text(e.broadcaster_user_name),
       message: text(e.message),
       bits: num(e.bits),
     } satisfies ChannelCheerEvent;
@@ -100,7 +128,9 @@ function toChatMessage(e: Partial<WireChannelChatMessageEvent>): ChannelChatMess
   const reply = e.reply ? record(e.reply) : null;
   const cheer = e.cheer ? record(e.cheer) : null;
   return {
-    ...broadcaster(e),
+    broadcasterUserId: text(e.broadcaster_user_id),
+    broadcasterUserLogin: text(e.broadcaster_user_login),
+    broadcasterUserName: text(e.broadcaster_user_name),
     chatterUserId: text(e.chatter_user_id),
     chatterUserLogin: text(e.chatter_user_login),
     chatterUserName: text(e.chatter_user_name),
@@ -149,10 +179,6 @@ function toFragment(f: Partial<WireChatMessageFragment>): ChatMessageFragment {
       : null,
     mention: mention ? { userId: text(mention.user_id), userName: text(mention.user_name), userLogin: text(mention.user_login) } : null,
   };
-}
-
-function user(e: { user_id?: unknown; user_login?: unknown; user_name?: unknown }) {
-  return { userId: text(e.user_id), userLogin: text(e.user_login), userName: text(e.user_name) };
 }
 
 function broadcaster(e: { broadcaster_user_id?: unknown; broadcaster_user_login?: unknown; broadcaster_user_name?: unknown }) {
