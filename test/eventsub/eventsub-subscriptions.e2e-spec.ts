@@ -121,14 +121,44 @@ describe('EventSubService against FakeTwitch Helix', () => {
     expect(fake.tokenInfo(after)?.kind).toBe('app');
   });
 
-  it('gives up after one retry when Helix keeps answering 401, and surfaces 5xx as transient', async () => {
+  it('gives up after one retry when Helix keeps answering 401', async () => {
     fake.failNext('helix', 2, { status: 401, message: 'Invalid OAuth token' });
     const unauthorized = await caught(service.list());
     expect(unauthorized).toBeInstanceOf(InvalidAccessTokenError);
+  });
+
+  it('retries 5xx, 429 (after Ratelimit-Reset) and lost connections, then answers as if nothing happened', async () => {
+    await service.subscribe('stream.online', '1', { broadcaster_user_id: '77' });
+    fake.clearRequests();
     fake.failNext('helix', 1, 500);
+    fake.failNext('helix', 1, 'reset');
+    const listed = await service.list();
+    expect(listed.map((s) => s.type)).toEqual(['stream.online']);
+    expect(fake.countRequests({ path: SUBSCRIPTIONS })).toBe(3);
+
+    fake.failNext('helix', 1, 429);
+    const started = Date.now();
+    expect(await service.list()).toHaveLength(1);
+    // FakeTwitch's Ratelimit-Reset is at least one whole second ahead; the retry waited for it, not the 250 ms backoff.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(fake.countRequests({ path: SUBSCRIPTIONS })).toBe(5);
+  });
+
+  it('a create whose answer was lost is retried and finds the subscription it made (409), never a duplicate', async () => {
+    fake.failNext('helix', 1, 'reset', { afterHandling: true });
+    const created = await service.subscribe('channel.follow', '2', { broadcaster_user_id: '79', moderator_user_id: '79' });
+    expect(created).toMatchObject({ type: 'channel.follow', condition: { broadcaster_user_id: '79' } });
+    const all = await service.list({ type: 'channel.follow' });
+    expect(all.map((s) => s.id)).toEqual([created.id]);
+    expect(fake.countRequests({ path: SUBSCRIPTIONS, method: 'POST' })).toBe(2);
+  });
+
+  it('surfaces a 5xx that lasts through every try as transient, after exactly three requests', async () => {
+    fake.failNext('helix', 3, 500);
     const server = await caught(service.subscribe('stream.online', '1', { broadcaster_user_id: '78' }));
     expect(server).toBeInstanceOf(TwitchServerError);
     expect((server as TwitchServerError).transient).toBe(true);
+    expect(fake.countRequests({ path: SUBSCRIPTIONS, method: 'POST' })).toBe(3);
   });
 });
 

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccessToken } from '../tokens/access-token.js';
 import type { WireCreateEventSubSubscription, WireEventSubSubscriptionList } from './eventsub-wire.types.js';
 import { errorMessageOf, sendTwitchRequest, type TwitchHttpResponse } from './twitch-http.js';
-import { InvalidAccessTokenError, TwitchUnexpectedResponseError, type TwitchRequestError } from './twitch.errors.js';
+import { InvalidAccessTokenError, TwitchRateLimitError, TwitchRequestError, TwitchUnexpectedResponseError } from './twitch.errors.js';
 
 /** Where Helix lives and who is calling. */
 export interface TwitchHelixClientConfig {
@@ -9,7 +10,14 @@ export interface TwitchHelixClientConfig {
   /** e.g. `https://api.twitch.tv/helix`, without trailing slash. */
   helixBaseUrl: string;
   timeoutMs: number;
+  /** Tries per call when Twitch cannot be reached, times out, or answers 5xx or 429. Default 3. */
+  attempts?: number;
+  /** Wait before the first retry; each later one waits four times longer (±50 % jitter). Default 250. */
+  retryDelayMs?: number;
 }
+
+/** The longest wait for a rate limit to reset before retrying; a later reset is left to the caller. */
+const MAX_RATE_LIMIT_WAIT_MS = 5_000;
 
 /** The app-token side the client needs: `AppTokenProvider` fits. */
 export interface HelixAppTokens {
@@ -33,9 +41,12 @@ export type CreateEventSubSubscriptionOutcome = { created: true; list: WireEvent
 /**
  * Client of Twitch's Helix API with the app access token and `Client-Id`.
  * A 401 means the app token died early: it is replaced once (through the
- * provider's single flight) and the call retried. Network failures, timeouts,
- * 429 and 5xx surface as transient `TwitchRequestError`s; the caller decides
- * whether to retry.
+ * provider's single flight) and the call retried. Network failures,
+ * timeouts, 5xx and 429 are retried with backoff (a 429 waits for Twitch's
+ * `Ratelimit-Reset`, up to 5 s); once the tries are used up the transient
+ * `TwitchRequestError` reaches the caller. Every call here is safe to repeat:
+ * reads and deletes are idempotent, and a subscription created by an attempt
+ * whose answer was lost makes the next one get Twitch's 409 (`exists`).
  */
 export class TwitchHelixClient {
   constructor(
@@ -85,7 +96,24 @@ export class TwitchHelixClient {
     throw helixFailure(response);
   }
 
-  private send(request: HelixRequest, accessToken: string): Promise<TwitchHttpResponse> {
+  /** `sendOnce`, tried again after transient failures. */
+  private async send(request: HelixRequest, accessToken: string): Promise<TwitchHttpResponse> {
+    const attempts = this.config.attempts ?? 3;
+    const firstDelayMs = this.config.retryDelayMs ?? 250;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sendOnce(request, accessToken);
+      } catch (error) {
+        if (!(error instanceof TwitchRequestError) || !error.transient || attempt >= attempts) throw error;
+        const backoffMs = firstDelayMs * 4 ** (attempt - 1) * (0.5 + Math.random());
+        const resetMs = error instanceof TwitchRateLimitError ? error.retryAfterMs : null;
+        if (resetMs !== null && resetMs > MAX_RATE_LIMIT_WAIT_MS) throw error;
+        await sleep(Math.max(backoffMs, resetMs ?? 0));
+      }
+    }
+  }
+
+  private sendOnce(request: HelixRequest, accessToken: string): Promise<TwitchHttpResponse> {
     const url = new URL(`${this.config.helixBaseUrl}${request.path}`);
     for (const [name, value] of Object.entries(request.query ?? {})) if (value !== undefined) url.searchParams.set(name, value);
     return sendTwitchRequest({
