@@ -25,7 +25,7 @@ export function planFor(quick: boolean): BenchPlan {
         b1: { users: 10_000, callsPerSample: 200_000, rounds: 10 },
         b2: { users: 1_000, callers: 50, rounds: 5, latencyMs: 20 },
         b2x: { users: 200, callers: 10, rounds: 5, latencyMs: 20 },
-        b3: { connections: 32, durationSeconds: 10, warmupSeconds: 3, rounds: 3 },
+        b3: { connections: 32, durationSeconds: 5, warmupSeconds: 3, rounds: 6 },
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
       };

@@ -103,7 +103,7 @@ export async function runB3(plan: Plan): Promise<SuiteOutcome> {
     }
     const rows = buildRows(plan, samples, unavailable);
     notes.push(
-      `B3: ${plan.connections} connections, ${plan.durationSeconds} s per sample after a ${plan.warmupSeconds} s warm-up, ${plan.rounds} round(s), receivers alternating; every request has its own message id and a fresh HMAC-SHA256 signature computed in the load generator (same cost for every receiver). Each receiver runs alone in its own process; autocannon runs in the parent. Server CPU/req = the receiver process's user + system CPU time during the sample divided by its 2xx answers: unlike req/s it does not depend on how fast the load generator is. twurple: \`EventSubMiddleware\` with \`markAsReady()\` never called, so no Helix request is made; it answers 202.`,
+      `B3: ${plan.connections} connections, ${plan.durationSeconds} s per sample after a ${plan.warmupSeconds} s warm-up, ${plan.rounds} round(s), receivers alternating (order rotated each round); ratios are medians of per-round ratios, with their range; every request has its own message id and a fresh HMAC-SHA256 signature computed in the load generator (same cost for every receiver). Each receiver runs alone in its own process; autocannon runs in the parent. Server CPU/req = the receiver process's user + system CPU time during the sample divided by its 2xx answers: unlike req/s it does not depend on how fast the load generator is. twurple: \`EventSubMiddleware\` with \`markAsReady()\` never called, so no Helix request is made; it answers 202.`,
     );
     for (const [contender, reason] of unavailable) notes.push(`B3: ${contender} not measured: ${reason}`);
     const dispatchCounts = Object.entries(samples)
@@ -143,25 +143,54 @@ function buildRows(plan: Plan, samples: Record<string, Sample[]>, unavailable: M
     };
     const adapter = OURS[contender];
     if (adapter && !unavailable.has(contender)) {
-      const bare = rate(`bare-${adapter}`);
-      const vsBare = ratio(value, bare);
-      const parts = [`${formatRatio(vsBare)} bare ${adapter === 'express' ? 'Express' : 'Fastify'}`];
+      const bareName: EventSubContender = `bare-${adapter}`;
+      const vsBare = paired(samples, contender, bareName, (s) => s.requestsPerSecond);
+      const parts = [`${describePaired(vsBare)} bare ${adapter === 'express' ? 'Express' : 'Fastify'}`];
       let ahead = true;
       if (adapter === 'express') {
-        const vsTwurple = ratio(value, rate('twurple-express'));
-        parts.push(`${formatRatio(vsTwurple)} twurple`);
-        ahead = vsTwurple > 1;
+        const vsTwurple = paired(samples, contender, 'twurple-express', (s) => s.requestsPerSecond);
+        parts.push(`${describePaired(vsTwurple)} twurple`);
+        ahead = vsTwurple.median > 1;
       }
-      parts.push(`server CPU/req ${formatRatio(ratio(cpu(contender), cpu(`bare-${adapter}`)))} bare`);
-      if (adapter === 'express') parts.push(`${formatRatio(ratio(cpu(contender), cpu('twurple-express')))} twurple`);
+      parts.push(`server CPU/req ${describePaired(paired(samples, contender, bareName, (s) => s.serverCpuMicrosPerRequest))} bare`);
+      if (adapter === 'express') {
+        parts.push(`${describePaired(paired(samples, contender, 'twurple-express', (s) => s.serverCpuMicrosPerRequest))} twurple`);
+      }
       row.comparison = parts.join(', ');
       row.target = adapter === 'express' ? '≥ 0.75 × bare Express and ahead of twurple; all 2xx' : '≥ 0.75 × bare Fastify; all 2xx';
-      row.met = Number.isFinite(vsBare) ? met(vsBare >= 0.75 && ahead && failures(contender) === 0) : 'n/a';
+      row.met = Number.isFinite(vsBare.median) ? met(vsBare.median >= 0.75 && ahead && failures(contender) === 0) : 'n/a';
     } else if (adapter) {
       row.target = '≥ 0.75 × bare on the same adapter (and ahead of twurple on Express)';
     }
     return row;
   });
+}
+
+/** Median, lowest and highest of the per-round ratios `a / b`. */
+interface PairedRatio {
+  median: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * Compares two receivers round by round (their samples in one round were
+ * taken a minute apart at most) and takes the median of those ratios: on a
+ * shared machine whose speed drifts, that is steadier than a ratio of medians.
+ */
+function paired(samples: Record<string, Sample[]>, a: EventSubContender, b: EventSubContender, value: (s: Sample) => number): PairedRatio {
+  const ratios: number[] = [];
+  for (const sample of samples[a] ?? []) {
+    const other = (samples[b] ?? []).find((s) => s.round === sample.round);
+    if (other) ratios.push(ratio(value(sample), value(other)));
+  }
+  const finite = ratios.filter(Number.isFinite);
+  return { median: median(finite), low: Math.min(...finite), high: Math.max(...finite) };
+}
+
+function describePaired(r: PairedRatio): string {
+  if (!Number.isFinite(r.median)) return 'n/a';
+  return r.low === r.high ? formatRatio(r.median) : `${formatRatio(r.median)} (rounds ${r.low.toFixed(2)}–${r.high.toFixed(2)})`;
 }
 
 /** Fails loudly if our signer disagrees with the repository's Twitch test vector. */
