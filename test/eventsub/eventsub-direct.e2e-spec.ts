@@ -1,4 +1,5 @@
 import { Module, type CanActivate, type INestApplication } from '@nestjs/common';
+import { connect } from 'node:net';
 import { APP_GUARD, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -76,6 +77,35 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
       expect((await prefixed.notification('channel.follow', followEvent())).status).toBe(404);
       const wrongType = await fetch(`${url}/eventsub/callback`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
       expect(wrongType.status).toBe(415);
+      await settle();
+      expect(app.get(EventSubListener).notifications).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('survives a client that goes away mid-body, and keeps serving', async () => {
+    const port = await freePort();
+    const options = { logger: captureLogger, abortOnError: false } as const;
+    const app: INestApplication =
+      adapter === 'fastify'
+        ? await NestFactory.create<NestFastifyApplication>(rootModule(fake, port), new FastifyAdapter(), options)
+        : await NestFactory.create(rootModule(fake, port), options);
+    await app.listen(port, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            'POST /eventsub/callback HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{"subscription":',
+          );
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', () => undefined);
+      });
+      const sender = new EventSubSender({ callbackUrl: `http://127.0.0.1:${port}/eventsub/callback`, secret: EVENTSUB_SECRET });
+      expect((await sender.notification('channel.follow', followEvent())).status).toBe(204);
+      await eventually(() => app.get(EventSubListener).follows.length === 1);
       await settle();
       expect(app.get(EventSubListener).notifications).toHaveLength(1);
     } finally {
