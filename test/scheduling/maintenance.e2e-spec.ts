@@ -7,6 +7,7 @@ import {
   InMemoryTokenRepository,
   MAINTENANCE_TIMER_NAME,
   TwitchAuthEvent,
+  TwitchAuthHealthIndicator,
   TwitchAuthMaintenance,
   TwitchAuthModule,
   type StoredToken,
@@ -208,6 +209,30 @@ describe('scheduled maintenance (fake clock)', () => {
       expect(recovered).toMatchObject({ failureCount: 0, retryAt: 0 });
       expect(fake.isValid(recovered.accessToken)).toBe(true);
       expect(fake.reusedRefreshTokens).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('stalled maintenance timer (fake clock)', () => {
+  it('is reported down when no tick started for over three periods, and up again once the next tick runs', async () => {
+    useFakeClock();
+    fake = await startFake({ now: () => Date.now() });
+    const t = await maintainedApp(fake);
+    try {
+      const health = t.app.get(TwitchAuthHealthIndicator);
+      await advance(3 * MINUTE, [t.maintenance]);
+      expect((await health.isHealthy())['twitch-auth']).toMatchObject({ status: 'up', stalled: false });
+
+      // As after a suspended VM or a long-blocked event loop: the clock moved, no timer fired.
+      jest.setSystemTime(Date.now() + 10 * MINUTE);
+      const stalled = (await health.isHealthy())['twitch-auth'];
+      expect(stalled).toMatchObject({ status: 'down', stalled: true, overdueValidation: 0, overdueRefresh: 0 });
+      expect(stalled.message).toBe('The maintenance timer has not started a tick for over three periods.');
+
+      await advance(2 * MINUTE, [t.maintenance]);
+      expect((await health.isHealthy())['twitch-auth']).toMatchObject({ status: 'up', stalled: false });
     } finally {
       await t.close();
     }
