@@ -43,6 +43,14 @@ function rootModule(fake: FakeTwitch, port: number, extraProviders: unknown[] = 
   return DirectRootModule;
 }
 
+/** A Nest app of `root` on `adapter`, logging to the capture, `rawBody` off unless `extra` says otherwise. */
+function createApp(adapter: Adapter, root: ReturnType<typeof rootModule>, extra: { bodyParser?: boolean } = {}): Promise<INestApplication> {
+  const options = { logger: captureLogger, abortOnError: false, ...extra };
+  return adapter === 'fastify'
+    ? NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), options)
+    : NestFactory.create(root, options);
+}
+
 describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", (adapter) => {
   let fake: FakeTwitch;
 
@@ -54,11 +62,7 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
   it('needs no rawBody, ignores the global prefix and is not stopped by a global guard that stops Nest routes', async () => {
     const port = await freePort();
     const root = rootModule(fake, port, [{ provide: APP_GUARD, useClass: DenyAllGuard }]);
-    const options = { logger: captureLogger, abortOnError: false, bodyParser: false } as const;
-    const app: INestApplication =
-      adapter === 'fastify'
-        ? await NestFactory.create<NestFastifyApplication>(root, new FastifyAdapter(), options)
-        : await NestFactory.create(root, options);
+    const app = await createApp(adapter, root, { bodyParser: false });
     app.setGlobalPrefix('api');
     await app.listen(port, '127.0.0.1');
     try {
@@ -86,11 +90,7 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
 
   it('survives a client that goes away mid-body, and keeps serving', async () => {
     const port = await freePort();
-    const options = { logger: captureLogger, abortOnError: false } as const;
-    const app: INestApplication =
-      adapter === 'fastify'
-        ? await NestFactory.create<NestFastifyApplication>(rootModule(fake, port), new FastifyAdapter(), options)
-        : await NestFactory.create(rootModule(fake, port), options);
+    const app = await createApp(adapter, rootModule(fake, port));
     await app.listen(port, '127.0.0.1');
     try {
       await new Promise<void>((resolve) => {
