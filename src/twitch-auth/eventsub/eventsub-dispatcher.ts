@@ -25,13 +25,14 @@ export class EventSubDispatcher {
 
   /** Whether `dispatchNotification` would emit anything for this message: someone listens to it. */
   wouldDispatchNotification(body: WireEventSubNotificationBody): boolean {
-    const type = typeof body.subscription?.type === 'string' ? body.subscription.type : '';
-    return this.events.hasListeners(TwitchAuthEvent.EventSubNotification) || this.events.hasListeners(eventSubEventName(type));
+    const { toAll, toType } = this.audience(body);
+    return toAll || toType !== null;
   }
 
-  /** Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>` with one shared payload. */
+  /** Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>`, to those with listeners, with one shared payload. */
   async dispatchNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta): Promise<void> {
-    if (!this.wouldDispatchNotification(body)) return;
+    const { toAll, toType } = this.audience(body);
+    if (!toAll && toType === null) return;
     let payload: EventSubNotification;
     try {
       const subscription = toEventSubSubscription(body.subscription);
@@ -46,13 +47,19 @@ export class EventSubDispatcher {
       this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
       return;
     }
-    const typedName = eventSubEventName(payload.subscription.type);
     const emits: Promise<void>[] = [];
-    if (this.events.hasListeners(TwitchAuthEvent.EventSubNotification))
-      emits.push(this.emit(TwitchAuthEvent.EventSubNotification, payload));
-    // A type whose event name is one of the module's own would be announced twice under it.
-    if (!RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName)) emits.push(this.emit(typedName, payload));
+    if (toAll) emits.push(this.emit(TwitchAuthEvent.EventSubNotification, payload));
+    if (toType !== null) emits.push(this.emit(toType, payload));
     await Promise.all(emits);
+  }
+
+  /** Who listens to a notification: the generic event, and the typed event's name if someone listens to it. */
+  private audience(body: WireEventSubNotificationBody): { toAll: boolean; toType: string | null } {
+    const typedName = eventSubEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
+    const toAll = this.events.hasListeners(TwitchAuthEvent.EventSubNotification);
+    // A type whose event name is one of the module's own would be announced twice under it.
+    const toType = !RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName) ? typedName : null;
+    return { toAll, toType };
   }
 
   /** Emits `twitch.eventsub.revocation`. */
