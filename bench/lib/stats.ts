@@ -15,13 +15,18 @@ export function ratio(a: number, b: number): number {
   return Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? a / b : Number.NaN;
 }
 
-/** 12,345,678 → "12.3 M"; 4,321 → "4,321". */
-/** Median of `a[i] / b[i]` over samples taken side by side (round i of each contender). */
-export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+/** `a[i] / b[i]` for samples taken side by side (round i of each contender). */
+export function pairedRatios(a: readonly number[], b: readonly number[]): number[] {
   const count = Math.min(a.length, b.length);
-  return median(Array.from({ length: count }, (_, i) => ratio(a[i], b[i])));
+  return Array.from({ length: count }, (_, i) => ratio(a[i], b[i]));
 }
 
+/** Median of `pairedRatios(a, b)`. */
+export function pairedRatio(a: readonly number[], b: readonly number[]): number {
+  return median(pairedRatios(a, b));
+}
+
+/** 12,345,678 → "12.3 M"; 4,321 → "4,321". */
 export function formatRate(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M`;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { childExecArgv } from '../lib/child.js';
 import { EVENTSUB_SECRET, followNotificationBody, notificationHeaders, signEventSub } from '../lib/eventsub-notification.js';
 import { met, type ResultRow, type SuiteOutcome } from '../lib/report.js';
-import { formatRate, formatRatio, median, ratio, rotate, sum } from '../lib/stats.js';
+import { formatCount, formatRate, formatRatio, median, pairedRatios, rotate, sum } from '../lib/stats.js';
 import type { EventSubContender, EventSubServerCpu, EventSubServerReady } from '../servers/eventsub.process.js';
 
 type Plan = { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number };
@@ -58,8 +58,6 @@ const OURS: Partial<Record<EventSubContender, 'express' | 'fastify'>> = {
 };
 
 let messageCounter = 0;
-
-const formatCount = (n: number) => n.toLocaleString('en-US');
 
 export async function runB3(plan: Plan): Promise<SuiteOutcome> {
   checkSignerAgainstFixture();
@@ -179,12 +177,8 @@ interface PairedRatio {
  * shared machine whose speed drifts, that is steadier than a ratio of medians.
  */
 function paired(samples: Record<string, Sample[]>, a: EventSubContender, b: EventSubContender, value: (s: Sample) => number): PairedRatio {
-  const ratios: number[] = [];
-  for (const sample of samples[a] ?? []) {
-    const other = (samples[b] ?? []).find((s) => s.round === sample.round);
-    if (other) ratios.push(ratio(value(sample), value(other)));
-  }
-  const finite = ratios.filter(Number.isFinite);
+  // Every measured receiver has one sample per round, in round order.
+  const finite = pairedRatios((samples[a] ?? []).map(value), (samples[b] ?? []).map(value)).filter(Number.isFinite);
   return { median: median(finite), low: Math.min(...finite), high: Math.max(...finite) };
 }
 
