@@ -324,3 +324,44 @@ describe('maintenance timers and shutdown (fake clock)', () => {
     }
   });
 });
+
+describe('tick budget (real clock)', () => {
+  it('stops a long validation pass part-way, and the next tick refreshes a due token before validating the rest', async () => {
+    // Every answer takes 100 ms and one token is worked on at a time, so 40 validations need 4 s: far beyond one
+    // tick's budget (three quarters of the 1 s period).
+    fake = await startFake({ latencyMs: 100 });
+    const t = await maintainedApp(fake, { enabled: false, tickSeconds: 1, concurrency: 1, refreshBeforeExpirySeconds: 600 });
+    try {
+      const backlog = Array.from({ length: 40 }, (_, i) => String(800 + i));
+      for (const userId of backlog) {
+        const issued = fake.issueToken({ userId, scopes: ['chat:read'] });
+        await t.tokens.addToken(userId, issued.accessToken, issued.refreshToken, ['chat:read']);
+      }
+      const logsBefore = capturedLogs.length;
+      const first = await t.maintenance.runNow();
+      expect(first).toMatchObject({ budgetExhausted: true, refreshed: 0, failed: 0, error: null });
+      expect(first.validated).toBeGreaterThan(0);
+      expect(first.validated).toBeLessThan(backlog.length);
+      expect(capturedLogs.slice(logsBefore).some((line) => line.includes('used up its 750 ms budget'))).toBe(true);
+
+      // A token that falls due for refresh meanwhile (a 2 s life is due after half of it) goes first in the next
+      // tick, ahead of the remaining validations.
+      const due = fake.issueToken({ userId: '899', scopes: ['chat:read'] });
+      await t.tokens.addToken('899', due.accessToken, due.refreshToken, ['chat:read'], { expiresAt: new Date(Date.now() + 2000) });
+      await sleepReal(1100);
+      const secondStart = Date.now();
+      const second = await t.maintenance.runNow();
+      expect(second).toMatchObject({ budgetExhausted: true, refreshed: 1, failed: 0 });
+      const secondRequests = fake.requests.filter((r) => r.at >= secondStart);
+      expect(secondRequests[0]).toMatchObject({ path: '/oauth2/token', grantType: 'refresh_token' });
+
+      // Later ticks carry on where the earlier ones stopped until the backlog is gone, validating each token once.
+      for (let tick = 0; tick < 20 && (await t.maintenance.runNow()).budgetExhausted; tick += 1);
+      const { totals } = t.maintenance.status();
+      expect(totals).toMatchObject({ validated: backlog.length, refreshed: 1, failed: 0 });
+      for (const userId of backlog) expect(validationsOf(fake, (await t.repository.get(userId))!.accessToken)).toHaveLength(1);
+    } finally {
+      await t.close();
+    }
+  });
+});

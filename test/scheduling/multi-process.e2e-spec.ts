@@ -121,8 +121,17 @@ class Scenario {
     }
   }
 
+  /** How many refreshes each user had, and the least time any refresh left before its token expired (`excused` users aside). */
+  refreshSummary(excused: Set<string> = new Set()): string {
+    const { chains: all } = this.chains();
+    const chains = new Map([...all].filter(([userId]) => !excused.has(userId)));
+    const counts = [...all.values()].map((chain) => chain.length);
+    const { leastSpareMs } = timingViolations(this.fake, this.seeds, chains, REFRESH_BEFORE_MS);
+    return `refreshes per user min ${Math.min(...counts)} max ${Math.max(...counts)}; least time left before expiry ${leastSpareMs} ms`;
+  }
+
   /** The exact assertions over the whole run; `excused` users may be late by up to `excusedLateMs`. */
-  async expectExactlyOncePerGeneration(excused: Set<string> = new Set(), excusedLateMs = 0): Promise<number[]> {
+  async expectExactlyOncePerGeneration(excused: Set<string> = new Set(), excusedLateMs = 0): Promise<void> {
     const { chains, heads, strays } = this.chains();
     expect(this.fake.reusedRefreshTokens).toEqual([]);
     expect(strays).toEqual([]);
@@ -132,7 +141,6 @@ class Scenario {
     const { early, late } = timingViolations(this.fake, this.seeds, chains, REFRESH_BEFORE_MS);
     expect(early).toEqual([]);
     expect(late.filter((l) => !excused.has(l.userId) || l.lateMs > excusedLateMs)).toEqual([]);
-    return [...chains.values()].map((chain) => chain.length);
   }
 
   async stop(): Promise<void> {
@@ -198,16 +206,18 @@ describe('four demo processes maintaining 200 users on one Postgres', () => {
     expect((await restarted.maintenance()).totals.refreshed).toBeGreaterThan(0);
     const live = [...demos.filter((demo) => demo !== victim), restarted];
     await scenario.expectAllValid(live);
+    const ticks = await Promise.all(live.map((demo) => demo.tickReport()));
     await Promise.all(live.map((demo) => demo.stop('SIGTERM')));
 
-    // Only a user the victim held at its death may be late, and only until its lease lapsed.
-    const counts = await scenario.expectExactlyOncePerGeneration(stuck, LEASE_TTL_MS);
+    // Printed before the assertions, so a failing run shows how the schedulers fared.
     console.info(
       `multi-process Postgres: 200 users, 4 processes; phase 1 (5 cycles with all four) took ${phase1Ms} ms; ` +
-        `refreshes per user min ${Math.min(...counts)} max ${Math.max(...counts)}, ${proxy.exchanges.length} in total; ` +
+        `${scenario.refreshSummary(stuck)}, ${proxy.exchanges.length} refreshes in total; ` +
         `killed ${victim.name} holding ${stuck.size} lease(s); Twitch held ${holdMs} ms, ${proxy.dropped} parked request(s) dropped; ` +
-        `refreshed per process before the kill: ${statuses.map((s) => s.totals.refreshed).join('/')}`,
+        `refreshed per process before the kill: ${statuses.map((s) => s.totals.refreshed).join('/')}; ticks: ${ticks.join('; ')}`,
     );
+    // Only a user the victim held at its death may be late, and only until its lease lapsed.
+    await scenario.expectExactlyOncePerGeneration(stuck, LEASE_TTL_MS);
   }, 180_000);
 });
 
@@ -230,12 +240,13 @@ describe('two demo processes maintaining 50 users in one shared SQLite file', ()
     await current.waitForRefreshes(3, 0, 60_000);
     const statuses = await Promise.all(demos.map((demo) => demo.maintenance()));
     await current.expectAllValid(demos);
+    const ticks = await Promise.all(demos.map((demo) => demo.tickReport()));
     await Promise.all(demos.map((demo) => demo.stop('SIGTERM')));
 
-    const counts = await current.expectExactlyOncePerGeneration();
     console.info(
-      `multi-process SQLite: 50 users, 2 processes; refreshes per user min ${Math.min(...counts)} max ${Math.max(...counts)}; ` +
-        `refreshed per process: ${statuses.map((s) => s.totals.refreshed).join('/')}`,
+      `multi-process SQLite: 50 users, 2 processes; ${current.refreshSummary()}; ` +
+        `refreshed per process: ${statuses.map((s) => s.totals.refreshed).join('/')}; ticks: ${ticks.join('; ')}`,
     );
+    await current.expectExactlyOncePerGeneration();
   }, 120_000);
 });

@@ -78,6 +78,13 @@ export class DemoProcess {
     return (await (await fetch(`${this.url}/health/maintenance`)).json()) as MaintenanceStatus;
   }
 
+  /** `name: N ticks, S skipped, B over budget` from its scheduler state and its log. */
+  async tickReport(): Promise<string> {
+    const { ticks, skippedTicks } = await this.maintenance();
+    const overBudget = this.output.split('\n').filter((line) => line.includes('used up its')).length;
+    return `${this.name}: ${ticks} ticks, ${skippedTicks} skipped, ${overBudget} over budget`;
+  }
+
   /** Sends `signal` and waits for the process to exit. */
   async stop(signal: NodeJS.Signals): Promise<void> {
     if (this.alive) this.child.kill(signal);

@@ -16,7 +16,7 @@ export interface TickSettings {
   /** How far ahead validation looks, so no token passes its deadline while waiting for a later tick. */
   validationLookaheadMs: number;
   concurrency: number;
-  /** No new batch is started after this long; the next tick carries on. */
+  /** No new token is started after this long; the next tick carries on, refreshes first. */
   budgetMs: number;
 }
 
@@ -34,7 +34,9 @@ type Outcome = 'refreshed' | 'validated' | 'reauthRequired' | 'skipped';
  * hard deadline), then those due for validation, then the app token. Tokens
  * are read in index-served batches and worked on with bounded concurrency;
  * every call goes through the refresher's lease, and a token another
- * instance holds is skipped rather than waited for.
+ * instance holds is skipped rather than waited for. The budget is checked
+ * before each token, so a long validation backlog (every token at startup)
+ * never holds back the refreshes the next tick starts with.
  */
 export class MaintenanceTick {
   private readonly summary: Omit<MaintenanceTickSummary, 'finishedAt' | 'durationMs'>;
@@ -89,7 +91,7 @@ export class MaintenanceTick {
 
   /**
    * Reads due tokens in batches until none is left; false when it stopped at
-   * the budget or shutdown. Tokens seen this tick but still due (leased
+   * the budget or shutdown (possibly part-way through a batch). Tokens seen this tick but still due (leased
    * elsewhere, failed without backoff) are asked past, never retried.
    */
   private async drain(read: (limit: number) => Promise<StoredToken[]>, work: (row: StoredToken) => Promise<Outcome>): Promise<boolean> {
@@ -101,15 +103,16 @@ export class MaintenanceTick {
       const fresh = rows.filter((row) => !seen.has(row.userId));
       if (fresh.length === 0) return true;
       for (const row of fresh) seen.add(row.userId);
-      await this.forEachBounded(fresh, work);
+      if (!(await this.forEachBounded(fresh, work))) return false;
       if (rows.length < limit) return !this.stopped();
     }
   }
 
-  private async forEachBounded(rows: StoredToken[], work: (row: StoredToken) => Promise<Outcome>): Promise<void> {
+  /** Works on `rows` with bounded concurrency; false when the budget or shutdown left some untouched. */
+  private async forEachBounded(rows: StoredToken[], work: (row: StoredToken) => Promise<Outcome>): Promise<boolean> {
     let next = 0;
     const worker = async () => {
-      while (next < rows.length && !this.stopped()) {
+      while (next < rows.length && !this.outOfTime()) {
         const row = rows[next++]!;
         try {
           this.summary[await work(row)] += 1;
@@ -119,6 +122,7 @@ export class MaintenanceTick {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, rows.length) }, worker));
+    return next === rows.length;
   }
 
   private async refresh(row: StoredToken): Promise<Outcome> {

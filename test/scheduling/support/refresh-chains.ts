@@ -52,7 +52,10 @@ export function storedMatchesChains(rows: StoredToken[], heads: Map<string, stri
   return rows.length === heads.size && rows.every((row) => row.refreshToken === heads.get(row.userId));
 }
 
-/** Generations refreshed before they fell due, or only after they expired (with how late, in ms). */
+/**
+ * Generations refreshed before they fell due, or only after they expired
+ * (with how late, in ms), and the least time any refresh left before expiry.
+ */
 export function timingViolations(
   fake: FakeTwitch,
   seeds: Map<string, SeededToken>,
@@ -61,15 +64,17 @@ export function timingViolations(
 ) {
   const early: string[] = [];
   const late: { userId: string; generation: number; lateMs: number }[] = [];
+  let leastSpareMs = Number.POSITIVE_INFINITY;
   for (const [userId, chain] of chains) {
     const generations = [seeds.get(userId)!.accessToken, ...chain.map((e) => e.issuedAccessToken!)];
     chain.forEach((exchange, generation) => {
       const expiresAt = fake.tokenInfo(generations[generation]!)!.expiresAt!;
       if (exchange.at < expiresAt - refreshBeforeMs) early.push(`${userId}#${generation}`);
       if (exchange.at >= expiresAt) late.push({ userId, generation, lateMs: exchange.at - expiresAt });
+      leastSpareMs = Math.min(leastSpareMs, expiresAt - exchange.at);
     });
   }
-  return { early, late };
+  return { early, late, leastSpareMs };
 }
 
 /** Users whose lease is live, by the pid in the holder's instance id (`host:pid:random`). */
