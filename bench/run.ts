@@ -2,7 +2,9 @@
  * `npm run bench [-- --quick] [-- --only B1,B3] [-- --cpu-prof]`: runs the
  * workloads described in bench/README.md side by side with twurple, prints a
  * Markdown table and writes it to bench/results/latest.md, with the raw
- * samples in bench/results/latest.json.
+ * samples in bench/results/latest.json. A partial run (`--quick`, `--only`,
+ * or B3 narrowed by BENCH_B3_CONTENDERS) writes partial.md / partial.json
+ * instead, so a smoke check never replaces the committed full results.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,10 +105,11 @@ async function main(): Promise<void> {
   const mode = quick ? 'quick (smoke check: fewer rounds, shorter B3, smaller B4; not for comparison)' : 'full';
   const markdown = renderMarkdown({ command, underlyingCommand, machine, mode, startedAt, durationSeconds, rows, notes });
   process.stdout.write(`\n${markdown}`);
-  writeFileSync(`${RESULTS_DIR}latest.md`, markdown);
+  const name = quick || only || process.env.BENCH_B3_CONTENDERS ? 'partial' : 'latest';
+  writeFileSync(`${RESULTS_DIR}${name}.md`, markdown);
   const json = { command, underlyingCommand, machine, mode, startedAt, durationSeconds, plan, rows, notes, raw };
-  writeFileSync(`${RESULTS_DIR}latest.json`, `${JSON.stringify(json, null, 2)}\n`);
-  process.stderr.write('wrote bench/results/latest.md and bench/results/latest.json\n');
+  writeFileSync(`${RESULTS_DIR}${name}.json`, `${JSON.stringify(json, null, 2)}\n`);
+  process.stderr.write(`wrote bench/results/${name}.md and bench/results/${name}.json\n`);
 }
 
 main().catch((error: unknown) => {
