@@ -4,7 +4,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TwitchAuthModule, dataSourceOptionsFromUrl } from './twitch-auth/index.js';
+import { TwitchAuthModule, dataSourceOptionsFromUrl, initializeTwitchAuthDataSource } from './twitch-auth/index.js';
 import { BotService } from './demo/bot.service.js';
 import { StatusController } from './demo/status.controller.js';
 import { HealthController } from './demo/health.controller.js';
@@ -42,6 +42,8 @@ function secondsFromEnv(config: ConfigService, name: string): number | undefined
         ...dataSourceOptionsFromUrl(config.get<string>('DATABASE_URL') ?? DEFAULT_DATABASE_URL),
         autoLoadEntities: true,
       }),
+      // Several instances starting together on an empty Postgres database migrate one at a time.
+      dataSourceFactory: initializeTwitchAuthDataSource,
     }),
     TwitchAuthModule.forRootAsync({
       storage: 'typeorm',

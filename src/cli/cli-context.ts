@@ -3,7 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TokenService, TwitchAuthModule, dataSourceOptionsFromUrl, type TwitchAuthRuntimeOptions } from '../twitch-auth/index.js';
+import { TokenService, TwitchAuthModule, dataSourceOptionsFromUrl, initializeTwitchAuthDataSource, type TwitchAuthRuntimeOptions } from '../twitch-auth/index.js';
 import { CliError } from './cli.errors.js';
 import { CliLogger } from './cli-logger.js';
 
@@ -52,6 +52,7 @@ function cliModule(config: DynamicModule, overrides: CliContextOverrides): Dynam
           // A command must fail at once, not retry for half a minute.
           retryAttempts: 1,
         }),
+        dataSourceFactory: initializeTwitchAuthDataSource,
       }),
       TwitchAuthModule.forRootAsync({
         storage: 'typeorm',

@@ -42,22 +42,41 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   }
 }
 
-/** One FakeTwitch, its recording proxy, and a test-process app on `databaseUrl` that migrates it and seeds users. */
+/** One FakeTwitch, its recording proxy, and a test-process app on `databaseUrl` that seeds users and reads the rows. */
 class Scenario {
   readonly seeds = new Map<string, SeededToken>();
+  private seederApp: TestApp | null = null;
 
   private constructor(
     readonly fake: FakeTwitch,
     readonly proxy: RecordingProxy,
-    readonly seeder: TestApp,
     readonly databaseUrl: string,
   ) {}
 
   static async start(databaseUrl: string): Promise<Scenario> {
     await ensureBuilt();
     const fake = await startFake({ accessTokenTtlSeconds: TTL_MS / 1000 });
-    // Migrating here, before the demos start, keeps several processes from racing to create the tables.
-    return new Scenario(fake, await RecordingProxy.start(fake.idBaseUrl), await createTestApp({ fake, databaseUrl }), databaseUrl);
+    return new Scenario(fake, await RecordingProxy.start(fake.idBaseUrl), databaseUrl);
+  }
+
+  /**
+   * Starts the demos at the same moment on the empty database, so they migrate it between them (one at a time,
+   * under the migrations lock, none retrying), then opens the test's own app on it.
+   */
+  async startDemos(names: string[], cwd: string): Promise<DemoProcess[]> {
+    const demos = await Promise.all(names.map((name) => DemoProcess.start(name, this.env, cwd)));
+    for (const demo of demos)
+      expect({ name: demo.name, retried: demo.output.includes('Unable to connect to the database') }).toEqual({
+        name: demo.name,
+        retried: false,
+      });
+    this.seederApp ??= await createTestApp({ fake: this.fake, databaseUrl: this.databaseUrl });
+    return demos;
+  }
+
+  get seeder(): TestApp {
+    if (!this.seederApp) throw new Error('The seeding app opens after the demos started (startDemos).');
+    return this.seederApp;
   }
 
   /** The demo's environment: Twitch behind the proxy, a 1 s tick, refresh 4 s before expiry, validation every 4 s. */
@@ -144,7 +163,7 @@ class Scenario {
   }
 
   async stop(): Promise<void> {
-    await this.seeder.close();
+    await this.seederApp?.close();
     await this.proxy.close();
     await this.fake.close();
   }
@@ -165,8 +184,9 @@ describe('four demo processes maintaining 200 users on one Postgres', () => {
 
   it('refresh every token generation exactly once, in time, reusing nothing, through a SIGKILL and a restart', async () => {
     if (!scenario) return;
-    const { proxy, seeder } = scenario;
-    const demos = await Promise.all([1, 2, 3, 4].map((n) => DemoProcess.start(`#${n}`, scenario!.env, cwd.path)));
+    const { proxy } = scenario;
+    const demos = await scenario.startDemos(['#1', '#2', '#3', '#4'], cwd.path);
+    const seeder = scenario.seeder;
     await scenario.seed(200);
 
     // Phase 1: all four processes, until every user went through five refreshes.
@@ -235,7 +255,7 @@ describe('two demo processes maintaining 50 users in one shared SQLite file', ()
 
   it('refresh every token generation exactly once, in time, reusing nothing', async () => {
     const current = scenario!;
-    const demos = await Promise.all([1, 2].map((n) => DemoProcess.start(`sqlite #${n}`, current.env, cwd.path)));
+    const demos = await current.startDemos(['sqlite #1', 'sqlite #2'], cwd.path);
     await current.seed(50);
     await current.waitForRefreshes(3, 0, 60_000);
     const statuses = await Promise.all(demos.map((demo) => demo.maintenance()));

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { dataSourceOptionsFromUrl } from '../../src/twitch-auth/storage/typeorm/database-url.js';
+import { initializeTwitchAuthDataSource, MIGRATIONS_ADVISORY_LOCK_KEY, runMigrationsExclusively } from '../../src/twitch-auth/index.js';
 import { TypeOrmTokenRepository } from '../../src/twitch-auth/storage/typeorm/typeorm-token.repository.js';
 import { requirePostgres } from '../support/postgres.js';
 import { newToken } from './token-fixtures.js';
@@ -23,6 +24,12 @@ afterAll(async () => {
   if (shared?.isInitialized) await shared.destroy();
   await postgres?.stop();
 });
+
+/** The URL of a new, empty database on the throwaway cluster. */
+async function createDatabase(name: string): Promise<string> {
+  await shared.query(`CREATE DATABASE ${name}`);
+  return postgres!.url.replace(/\/[^/]+$/, `/${name}`);
+}
 
 /** A second, empty database on the throwaway cluster, migrated by opening it. */
 async function openFreshDatabase(name: string): Promise<DataSource> {
@@ -50,6 +57,51 @@ describeWithPostgres('Postgres', () => {
       await undoAllMigrations(dataSource);
       expect(await dataSource.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE 'twitch_%'`)).toEqual([]);
       await dataSource.destroy();
+    });
+
+    it('migrates an empty database once when four data sources open it at the same moment', async () => {
+      const url = await createDatabase('concurrent_boot');
+      // What TypeORM's migrationsRun does on its own: every process races to create the migrations table.
+      const unlocked = await Promise.allSettled([1, 2, 3, 4].map(async () => new DataSource(dataSourceOptionsFromUrl(url)).initialize()));
+      const raced = unlocked.filter((outcome) => outcome.status === 'rejected');
+      for (const outcome of unlocked) if (outcome.status === 'fulfilled') await outcome.value.destroy();
+      await shared.query('DROP DATABASE concurrent_boot WITH (FORCE)');
+
+      const lockedUrl = await createDatabase('concurrent_boot_locked');
+      const opened = await Promise.all([1, 2, 3, 4].map(() => initializeTwitchAuthDataSource(dataSourceOptionsFromUrl(lockedUrl))));
+      try {
+        const applied: { name: string }[] = await opened[0]!.query('SELECT name FROM migrations ORDER BY id');
+        expect(applied.map((row) => row.name)).toEqual(opened[0]!.migrations.map((migration) => migration.name));
+        for (const dataSource of opened) {
+          await new TypeOrmTokenRepository(dataSource).save(newToken(`boot-${opened.indexOf(dataSource)}`));
+          expect(await dataSource.showMigrations()).toBe(false);
+        }
+        // The lock is released: a later run gets it at once and finds nothing to do.
+        expect(await runMigrationsExclusively(opened[0]!, { lockTimeoutMs: 1000 })).toEqual([]);
+      } finally {
+        await Promise.all(opened.map((dataSource) => dataSource.destroy()));
+      }
+      console.info(`concurrent first boot on Postgres: without the lock ${raced.length} of 4 data sources failed; with it 0 of 4`);
+    });
+
+    it('gives up with a clear error when another session holds the migrations lock past the timeout', async () => {
+      const url = await createDatabase('lock_timeout');
+      const holder = await initializeTwitchAuthDataSource(dataSourceOptionsFromUrl(url));
+      const waiter = await initializeTwitchAuthDataSource({ ...dataSourceOptionsFromUrl(url), migrationsRun: false });
+      const runner = holder.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_ADVISORY_LOCK_KEY]);
+        await expect(runMigrationsExclusively(waiter, { lockTimeoutMs: 300 })).rejects.toThrow(
+          /Token storage migration failed: another process held the migrations lock for over 300 ms/,
+        );
+        await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_ADVISORY_LOCK_KEY]);
+        expect(await runMigrationsExclusively(waiter, { lockTimeoutMs: 300 })).toEqual([]);
+      } finally {
+        await runner.release();
+        await holder.destroy();
+        await waiter.destroy();
+      }
     });
 
     it("deletes a user's intent rows through the foreign key", async () => {

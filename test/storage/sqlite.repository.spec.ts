@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { dataSourceOptionsFromUrl } from '../../src/twitch-auth/storage/typeorm/database-url.js';
+import { initializeTwitchAuthDataSource } from '../../src/twitch-auth/index.js';
 import { TypeOrmTokenRepository } from '../../src/twitch-auth/storage/typeorm/typeorm-token.repository.js';
 import { expectIntentsConsistent, intentChurn, newToken, T0 } from './token-fixtures.js';
 import { describeTokenRepositoryContract } from './token-repository.contract.js';
@@ -16,13 +17,16 @@ afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
+/** A path for a database file in a new temporary directory (the file does not exist yet). */
+function freshFile(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'twitch-auth-sqlite-'));
+  directories.push(directory);
+  return join(directory, 'nested', 'tokens.sqlite');
+}
+
 /** A migrated database in a fresh file, opened the way the app opens it. */
 async function openSqlite(file?: string, logger?: CapturingLogger): Promise<{ dataSource: DataSource; file: string }> {
-  if (!file) {
-    const directory = mkdtempSync(join(tmpdir(), 'twitch-auth-sqlite-'));
-    directories.push(directory);
-    file = join(directory, 'nested', 'tokens.sqlite');
-  }
+  file ??= freshFile();
   const dataSource = new DataSource(dataSourceOptionsFromUrl(`sqlite:${file}`, logger ? { logger, logging: ['query'] } : {}));
   await dataSource.initialize();
   return { dataSource, file };
@@ -43,6 +47,35 @@ describe('TypeOrmTokenRepository on SQLite: schema and plans', () => {
     await undoAllMigrations(dataSource);
     expect(await dataSource.query(`SELECT name FROM sqlite_master WHERE name LIKE 'twitch_%'`)).toEqual([]);
     await dataSource.destroy();
+  });
+
+  it('migrates an empty file once when four connections open it at the same moment, five times over', async () => {
+    const open = (file: string, locked: boolean) =>
+      locked
+        ? initializeTwitchAuthDataSource(dataSourceOptionsFromUrl(`sqlite:${file}`))
+        : new DataSource(dataSourceOptionsFromUrl(`sqlite:${file}`)).initialize();
+    let unlockedFailures = 0;
+    for (let round = 0; round < 5; round++) {
+      // TypeORM's own migrationsRun, for comparison: its connections may race to create the same tables.
+      const unlockedFile = freshFile();
+      const raced = await Promise.allSettled([1, 2, 3, 4].map(() => open(unlockedFile, false)));
+      unlockedFailures += raced.filter((outcome) => outcome.status === 'rejected').length;
+      for (const outcome of raced) if (outcome.status === 'fulfilled') await outcome.value.destroy();
+
+      const file = freshFile();
+      const opened = await Promise.all([1, 2, 3, 4].map(() => open(file, true)));
+      try {
+        const applied: { name: string }[] = await opened[0]!.query('SELECT name FROM migrations ORDER BY id');
+        expect(applied.map((row) => row.name)).toEqual(opened[0]!.migrations.map((migration) => migration.name));
+        for (const [index, dataSource] of opened.entries()) {
+          await new TypeOrmTokenRepository(dataSource).save(newToken(`boot-${round}-${index}`));
+          expect(await dataSource.showMigrations()).toBe(false);
+        }
+      } finally {
+        await Promise.all(opened.map((dataSource) => dataSource.destroy()));
+      }
+    }
+    console.info(`concurrent first boot on SQLite, 5 rounds of 4 connections: without the lock ${unlockedFailures} failed; with it 0`);
   });
 
   it("deletes a user's intent rows through the foreign key", async () => {

@@ -9,3 +9,10 @@ export type { DataSourceUrlExtras } from './database-url.js';
 export { TwitchAuthClaimEntity } from './twitch-auth-claim.entity.js';
 export { CreateTwitchAuthClaims1795320000000 } from './migrations/1795320000000-CreateTwitchAuthClaims.js';
 export { TypeOrmClaimStore } from './typeorm-claim.store.js';
+export {
+  initializeTwitchAuthDataSource,
+  runMigrationsExclusively,
+  MIGRATIONS_ADVISORY_LOCK_KEY,
+  MIGRATIONS_LOCK_TIMEOUT_MS,
+} from './migrations-lock.js';
+export type { ExclusiveMigrationOptions } from './migrations-lock.js';
