@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { TwitchAuthConfigError } from '../../twitch-auth.errors.js';
-import { TokenStorageError } from './token-storage.error.js';
+import { errorCode, TokenStorageError } from './token-storage.error.js';
 
 /**
  * The Postgres advisory lock migrations run under (one 64-bit key; the
@@ -68,6 +68,23 @@ export async function runMigrationsExclusively(dataSource: DataSource, options: 
   }
 }
 
+/**
+ * `PRAGMA journal_mode = WAL`, retried while another connection holds the
+ * write lock: the switch needs the file to itself, and SQLite answers
+ * SQLITE_BUSY at once there instead of waiting (which could deadlock).
+ */
+async function switchToWal(dataSource: DataSource, timeoutMs: number): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    try {
+      await dataSource.query('PRAGMA journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (errorCode(error) !== 'SQLITE_BUSY' || Date.now() >= deadline) throw new TokenStorageError('switch to WAL', error);
+      await sleep(20 + Math.random() * 30);
+    }
+  }
+}
+
 async function runSqliteMigrationsImmediately(dataSource: DataSource): Promise<Migration[]> {
   // One connection serves the whole SQLite data source, so TypeORM's statements run inside this transaction.
   await dataSource.query('BEGIN IMMEDIATE');
@@ -87,7 +104,7 @@ async function runSqliteMigrationsImmediately(dataSource: DataSource): Promise<M
  * A `dataSourceFactory` for `TypeOrmModule.forRootAsync`: initializes the
  * data source, then runs its migrations (when `migrationsRun` is set) with
  * `runMigrationsExclusively`, so several instances of your app can start at
- * once on an empty Postgres database.
+ * once on an empty database.
  *
  * ```ts
  * TypeOrmModule.forRootAsync({
@@ -98,13 +115,16 @@ async function runSqliteMigrationsImmediately(dataSource: DataSource): Promise<M
  */
 export async function initializeTwitchAuthDataSource(options?: DataSourceOptions): Promise<DataSource> {
   if (!options) throw new TwitchAuthConfigError('initializeTwitchAuthDataSource needs the DataSource options (TypeOrmModule passes them).');
-  const dataSource = new DataSource({ ...options, migrationsRun: false } as DataSourceOptions);
+  // TypeORM switches a SQLite file to WAL before it sets the busy timeout, so a connection opening a new file
+  // while another one migrates it fails with SQLITE_BUSY at once. Switched here, after the timeout is set, it waits.
+  const walLater = options.type === 'sqlite' && options.enableWAL === true;
+  const dataSource = new DataSource({ ...options, migrationsRun: false, ...(walLater ? { enableWAL: false } : {}) } as DataSourceOptions);
   await dataSource.initialize();
-  if (!options.migrationsRun) return dataSource;
   try {
-    await runMigrationsExclusively(dataSource);
+    if (walLater) await switchToWal(dataSource, options.busyTimeout ?? MIGRATIONS_LOCK_TIMEOUT_MS);
+    if (options.migrationsRun) await runMigrationsExclusively(dataSource);
   } catch (error) {
-    // The migration's error is the one to report; a failure to close on top of it would only hide it.
+    // The first error is the one to report; a failure to close on top of it would only hide it.
     await dataSource.destroy().catch(() => undefined);
     throw error;
   }
