@@ -3,7 +3,13 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TokenService, TwitchAuthModule, dataSourceOptionsFromUrl, initializeTwitchAuthDataSource, type TwitchAuthRuntimeOptions } from '../twitch-auth/index.js';
+import {
+  TokenService,
+  TwitchAuthModule,
+  dataSourceOptionsFromUrl,
+  initializeTwitchAuthDataSource,
+  type TwitchAuthRuntimeOptions,
+} from '../twitch-auth/index.js';
 import { CliError } from './cli.errors.js';
 import { CliLogger } from './cli-logger.js';
 
