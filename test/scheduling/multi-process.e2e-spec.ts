@@ -18,15 +18,17 @@ import {
 
 /**
  * Separate `node dist/main.js` demo processes share one database and maintain
- * many users' tokens against one FakeTwitch whose access tokens live 8 s.
+ * many users' tokens against one FakeTwitch whose access tokens live 10 s.
  * Every refresh grant passes a recording proxy, so the test follows each
  * user's chain of refresh tokens: each generation (the seeded token, then
  * each issued one) is presented at most once, which makes "exactly one
  * refresh per cycle" exact: every generation is refreshed once, in the last
  * half of its life (after it fell due, before it expired).
  */
-const TTL_MS = 8_000;
-const REFRESH_BEFORE_MS = 4_000;
+// Short enough for many cycles in a test, long enough that a 2-core CI machine running other suites meanwhile
+// still refreshes 200 users across four processes within the window (5 s: 4 s once failed there).
+const TTL_MS = 10_000;
+const REFRESH_BEFORE_MS = 5_000;
 /** A lease of a killed process lapses after max(30 s, 4 x twitch.timeoutMs): the demo keeps the 10 s default timeout. */
 const LEASE_TTL_MS = 40_000;
 
@@ -79,7 +81,7 @@ class Scenario {
     return this.seederApp;
   }
 
-  /** The demo's environment: Twitch behind the proxy, a 1 s tick, refresh 4 s before expiry, validation every 4 s. */
+  /** The demo's environment: Twitch behind the proxy, a 1 s tick, refresh 5 s before expiry, validation every 5 s. */
   get env(): Record<string, string> {
     return {
       TWITCH_CLIENT_ID: this.fake.clientId,
@@ -89,7 +91,7 @@ class Scenario {
       DATABASE_URL: this.databaseUrl,
       TWITCH_AUTH_TICK_SECONDS: '1',
       TWITCH_AUTH_REFRESH_BEFORE_SECONDS: String(REFRESH_BEFORE_MS / 1000),
-      TWITCH_AUTH_VALIDATE_EVERY_SECONDS: '4',
+      TWITCH_AUTH_VALIDATE_EVERY_SECONDS: String(REFRESH_BEFORE_MS / 1000),
     };
   }
 
