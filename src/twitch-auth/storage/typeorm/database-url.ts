@@ -38,15 +38,20 @@ export function dataSourceOptionsFromUrl(url: string, extra: DataSourceUrlExtras
   };
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'sqlite') {
-    return { ...common, ...sqliteOptions(url.slice('sqlite:'.length)), ...overrides } as DataSourceOptions;
+    return asDataSourceOptions({ ...common, ...sqliteOptions(url.slice('sqlite:'.length)), ...overrides });
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    return { ...common, type: 'postgres', url, ...overrides } as DataSourceOptions;
+    return asDataSourceOptions({ ...common, type: 'postgres', url, ...overrides });
   }
   throw new TwitchAuthConfigError(
     `DATABASE_URL must start with "sqlite:" (e.g. sqlite:data/twitch-auth.sqlite) or "postgres://"; ` +
       (scheme ? `the "${scheme}:" scheme is not supported.` : 'it has no scheme.'),
   );
+}
+
+/** Typed through `object`, so this compiles against TypeORM 0.3 and 1 alike (1 no longer lists the `sqlite` driver). */
+function asDataSourceOptions(options: object): DataSourceOptions {
+  return options as DataSourceOptions;
 }
 
 function sqliteOptions(location: string) {

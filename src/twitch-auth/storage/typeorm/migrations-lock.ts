@@ -28,7 +28,7 @@ export interface ExclusiveMigrationOptions {
  *
  * - Postgres: a session-level advisory lock is taken first, waited for up to
  *   `lockTimeoutMs`; a process killed while holding it releases it.
- * - SQLite: the migrations run in one `BEGIN IMMEDIATE` transaction, which
+ * - SQLite (the `sqlite` driver): the migrations run in one `BEGIN IMMEDIATE` transaction, which
  *   takes SQLite's write lock up front (waited for up to the busy timeout),
  *   so a second process reads the migrations table only after the first
  *   committed. `migrationsTransactionMode` is not used there.
@@ -36,8 +36,9 @@ export interface ExclusiveMigrationOptions {
  */
 export async function runMigrationsExclusively(dataSource: DataSource, options: ExclusiveMigrationOptions = {}): Promise<Migration[]> {
   const transaction = dataSource.options.migrationsTransactionMode;
-  const type = dataSource.options.type;
-  if (type === 'sqlite' || type === 'better-sqlite3') return runSqliteMigrationsImmediately(dataSource);
+  // A string, so this compiles against TypeORM 1 too, whose option types no longer name 'sqlite'.
+  const type: string = dataSource.options.type;
+  if (type === 'sqlite') return runSqliteMigrationsImmediately(dataSource);
   if (type !== 'postgres') return dataSource.runMigrations({ transaction });
   const timeoutMs = options.lockTimeoutMs ?? MIGRATIONS_LOCK_TIMEOUT_MS;
   const runner = dataSource.createQueryRunner();
@@ -117,11 +118,12 @@ export async function initializeTwitchAuthDataSource(options?: DataSourceOptions
   if (!options) throw new TwitchAuthConfigError('initializeTwitchAuthDataSource needs the DataSource options (TypeOrmModule passes them).');
   // TypeORM switches a SQLite file to WAL before it sets the busy timeout, so a connection opening a new file
   // while another one migrates it fails with SQLITE_BUSY at once. Switched here, after the timeout is set, it waits.
-  const walLater = options.type === 'sqlite' && options.enableWAL === true;
+  const sqlite = options as { type: string; enableWAL?: boolean; busyTimeout?: number };
+  const walLater = sqlite.type === 'sqlite' && sqlite.enableWAL === true;
   const dataSource = new DataSource({ ...options, migrationsRun: false, ...(walLater ? { enableWAL: false } : {}) } as DataSourceOptions);
   await dataSource.initialize();
   try {
-    if (walLater) await switchToWal(dataSource, options.busyTimeout ?? MIGRATIONS_LOCK_TIMEOUT_MS);
+    if (walLater) await switchToWal(dataSource, sqlite.busyTimeout ?? MIGRATIONS_LOCK_TIMEOUT_MS);
     if (options.migrationsRun) await runMigrationsExclusively(dataSource);
   } catch (error) {
     // The first error is the one to report; a failure to close on top of it would only hide it.
