@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, type DataSourceOptions, type Migration } from 'typeorm';
 import { TwitchAuthConfigError } from '../../twitch-auth.errors.js';
 import { errorCode, TokenStorageError } from './token-storage.error.js';
+import { inImmediateTransaction } from './transaction-runner.js';
 
 /**
  * The Postgres advisory lock migrations run under (one 64-bit key; the
@@ -86,19 +87,9 @@ async function switchToWal(dataSource: DataSource, timeoutMs: number): Promise<v
   }
 }
 
-async function runSqliteMigrationsImmediately(dataSource: DataSource): Promise<Migration[]> {
+function runSqliteMigrationsImmediately(dataSource: DataSource): Promise<Migration[]> {
   // One connection serves the whole SQLite data source, so TypeORM's statements run inside this transaction.
-  await dataSource.query('BEGIN IMMEDIATE');
-  let applied: Migration[];
-  try {
-    applied = await dataSource.runMigrations({ transaction: 'none' });
-  } catch (error) {
-    // The migration's error is the one to report; SQLite may already have rolled back on its own.
-    await dataSource.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-  await dataSource.query('COMMIT');
-  return applied;
+  return inImmediateTransaction(dataSource, () => dataSource.runMigrations({ transaction: 'none' }));
 }
 
 /**

@@ -50,36 +50,13 @@ export class TransactionRunner {
   async transaction<T>(operation: string, work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await this.queued(() => (this.serialized ? this.immediateTransaction(work) : this.dataSource.transaction(work)));
+        return await this.queued(() =>
+          this.serialized ? inImmediateTransaction(this.dataSource, work) : this.dataSource.transaction(work),
+        );
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS || !lostRace(error)) throw new TokenStorageError(operation, error);
         await sleep(Math.min(100, 2 ** attempt) * Math.random());
       }
-    }
-  }
-
-  /**
-   * SQLite's BEGIN IMMEDIATE takes the write lock up front, waiting out other
-   * processes with the busy timeout. TypeORM's deferred BEGIN would let a
-   * transaction read first and then fail with SQLITE_BUSY, without waiting,
-   * when it tries to write after another process did. TypeORM does not know
-   * about this transaction, so `work` must use query builders, not
-   * `EntityManager.save`/`remove`, which would try to open a nested one.
-   */
-  private async immediateTransaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      await runner.query('BEGIN IMMEDIATE');
-      try {
-        const result = await work(runner.manager);
-        await runner.query('COMMIT');
-        return result;
-      } catch (error) {
-        await runner.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    } finally {
-      await runner.release();
     }
   }
 
@@ -92,6 +69,33 @@ export class TransactionRunner {
       result.catch(() => undefined),
     );
     return result;
+  }
+}
+
+/**
+ * Runs `work` in a SQLite `BEGIN IMMEDIATE` transaction, which takes the
+ * write lock up front, waiting out other processes with the busy timeout.
+ * TypeORM's deferred BEGIN would let a transaction read first and then fail
+ * with SQLITE_BUSY, without waiting, when it tries to write after another
+ * process did. TypeORM does not know about this transaction, so `work` must
+ * use query builders or raw statements, not `EntityManager.save`/`remove`
+ * or anything else that opens a transaction of its own.
+ */
+export async function inImmediateTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('BEGIN IMMEDIATE');
+    try {
+      const result = await work(runner.manager);
+      await runner.query('COMMIT');
+      return result;
+    } catch (error) {
+      // The work's error is the one to report; SQLite may already have rolled back on its own.
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await runner.release();
   }
 }
 
