@@ -224,6 +224,45 @@ describe('TokenService against FakeTwitch', () => {
     }
   });
 
+  it('getAccessToken keeps every user apart while users come and go (cache slots are reused)', async () => {
+    const ids = Array.from({ length: 150 }, (_, i) => String(910_000 + i));
+    const tokens = new Map<string, string>();
+    for (const id of ids) tokens.set(id, (await seed(id, ['chat:read'], null)).accessToken);
+    for (const id of ids) expect(await t.tokens.getAccessToken(id)).toBe(tokens.get(id));
+
+    const removed = ids.filter((_, i) => i % 3 === 0);
+    for (const id of removed) await t.tokens.removeUser(id);
+    const newcomers = Array.from({ length: 80 }, (_, i) => String(920_000 + i));
+    for (const id of newcomers) tokens.set(id, (await seed(id, ['chat:read', 'chat:edit'], null)).accessToken);
+
+    for (const id of removed) expect(await caught(t.tokens.getAccessToken(id))).toBeInstanceOf(TokenNotFoundError);
+    for (const id of [...ids.filter((id) => !removed.includes(id)), ...newcomers]) {
+      expect(await t.tokens.getAccessToken(id, ['chat:read'])).toBe(tokens.get(id));
+    }
+    expect(await caught(t.tokens.getAccessToken(ids[1]!, ['chat:edit']))).toBeInstanceOf(MissingScopesError);
+    expect(await t.tokens.getAccessToken(newcomers[0]!, ['chat:edit'])).toBe(tokens.get(newcomers[0]!));
+
+    // A replaced token is served at once, and a user that comes back gets the new token, not the old slot's.
+    const replaced = await seed(ids[1]!, ['chat:read'], null);
+    expect(await t.tokens.getAccessToken(ids[1]!)).toBe(replaced.accessToken);
+    const back = await seed(removed[0]!, ['chat:read'], null);
+    expect(await t.tokens.getAccessToken(removed[0]!)).toBe(back.accessToken);
+    for (const id of [...removed.slice(1), ...newcomers]) await t.tokens.removeUser(id);
+  });
+
+  it('getAccessToken with scopes that are not an array rejects; it never throws synchronously', async () => {
+    await seed('8011', ['chat:read'], null);
+    expect(await t.tokens.getAccessToken('8011')).toBeDefined();
+    let pending: Promise<string> | undefined;
+    expect(() => {
+      pending = t.tokens.getAccessToken('8011', 'chat:read' as unknown as string[]);
+    }).not.toThrow();
+    const error = await caught(pending!);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe("scopes must be an array of scope names, e.g. ['chat:read']; got string.");
+    expect(await caught(t.tokens.getUserToken('8011', 'chat:read' as unknown as string[]))).toBeInstanceOf(TypeError);
+  });
+
   it('the in-memory repository is the default, with a warning at startup', async () => {
     expect(t.repository).toBeInstanceOf(InMemoryTokenRepository);
   });

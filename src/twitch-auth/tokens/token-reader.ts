@@ -38,6 +38,9 @@ export class TokenReader {
 
   /** See `TokenService.getUserToken`. */
   async getUserToken(userId: string, scopes: readonly string[]): Promise<AccessToken> {
+    if (!Array.isArray(scopes)) {
+      throw new TypeError(`scopes must be an array of scope names, e.g. ['chat:read']; got ${typeof scopes}.`);
+    }
     const now = Date.now();
     let entry = this.cache.get(userId);
     if (entry === undefined || now >= entry.freshUntil) entry = (await this.load(userId)) ?? undefined;
@@ -62,13 +65,18 @@ export class TokenReader {
     return entry.token;
   }
 
-  /** See `TokenService.getAccessToken`. */
-  async getAccessToken(userId: string, scopes?: readonly string[]): Promise<string> {
-    const entry = this.cache.get(userId);
-    if (entry !== undefined && Date.now() < entry.usableUntil && (scopes === undefined || entry.token.hasScopes(scopes))) {
-      return entry.accessToken;
+  /**
+   * See `TokenService.getAccessToken`. Not `async`: a usable cached token is
+   * answered with the cache's settled promise, so the hot path allocates
+   * nothing; anything else (including a `scopes` that is not an array) takes
+   * the async path and so rejects rather than throws.
+   */
+  getAccessToken(userId: string, scopes?: readonly string[]): Promise<string> {
+    if (scopes === undefined || Array.isArray(scopes)) {
+      const hot = this.cache.usableAccessToken(userId, Date.now(), scopes);
+      if (hot !== undefined) return hot;
     }
-    return (await this.joinReadRefresh(userId, scopes ?? NO_SCOPES, entry)).accessToken;
+    return this.readAccessToken(userId, scopes ?? NO_SCOPES);
   }
 
   /** See `TokenService.getTokenForIntent`. */
@@ -76,6 +84,10 @@ export class TokenReader {
     const row = await this.store.findByIntent(intent);
     if (!row) return this.fromSource(null, intent, scopes, 'not_found', () => new TokenNotFoundError({ intent }));
     return this.getUserToken(row.userId, scopes);
+  }
+
+  private async readAccessToken(userId: string, scopes: readonly string[]): Promise<string> {
+    return (await this.joinReadRefresh(userId, scopes, this.cache.get(userId))).accessToken;
   }
 
   /**
