@@ -41,11 +41,14 @@ interface Sample {
 
 const CONTENDERS: { contender: EventSubContender; label: string }[] = [
   { contender: 'ours-express', label: "ours on Express, mount 'controller' (default): TwitchAuthModule.forRoot({ eventSub })" },
-  { contender: 'ours-direct-express', label: "ours on Express, mount 'direct': forRoot({ eventSub: { mount: 'direct' } })" },
+  {
+    contender: 'ours-direct-express',
+    label: "ours on Express, mount 'direct' (answered at the HTTP server, ahead of Express): forRoot({ eventSub: { mount: 'direct' } })",
+  },
   { contender: 'bare-express', label: 'bare Nest POST handler reading the raw body, Express' },
   { contender: 'twurple-express', label: 'twurple EventSubMiddleware on Express' },
   { contender: 'ours-fastify', label: "ours on Fastify, mount 'controller' (default)" },
-  { contender: 'ours-direct-fastify', label: "ours on Fastify, mount 'direct'" },
+  { contender: 'ours-direct-fastify', label: "ours on Fastify, mount 'direct' (answered at the HTTP server, ahead of Fastify)" },
   { contender: 'bare-fastify', label: 'bare Nest POST handler reading the raw body, Fastify' },
 ];
 

@@ -22,11 +22,12 @@ export interface OAuthRouteOptions {
  * - `'controller'`: `EventSubController`, an ordinary Nest route. The global
  *   prefix, Nest middleware, guards, interceptors and filters apply to it,
  *   and the app must be created with `rawBody: true`.
- * - `'direct'`: registered on the Express or Fastify instance itself while the
- *   module is created, ahead of Nest's body parsers, middleware and router.
- *   It reads the body itself (no `rawBody` option needed), is not under the
- *   global prefix, and no guard, interceptor, pipe or filter sees it.
- *   The fastest way to receive; see docs/eventsub.md.
+ * - `'direct'`: answered at the app's HTTP server, ahead of Nest and of
+ *   Express or Fastify (a route on the framework instance serves requests
+ *   handed to it some other way, e.g. by a serverless handler). It reads the
+ *   body itself (no `rawBody` option needed), is not under the global prefix,
+ *   and no guard, interceptor, pipe, filter, Express middleware or Fastify
+ *   hook sees it. The fastest way to receive; see docs/eventsub.md.
  */
 export type EventSubMount = 'controller' | 'direct';
 

@@ -1,13 +1,17 @@
 import { Module, type CanActivate, type INestApplication } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import express from 'express';
+import fastify, { type FastifyInstance } from 'fastify';
+import { createServer, type RequestListener } from 'node:http';
 import { connect } from 'node:net';
 import { APP_GUARD, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { TwitchAuthConfigError, TwitchAuthModule } from '../../src/twitch-auth/index.js';
+import { TwitchAuthConfigError, TwitchAuthModule, signEventSubMessage } from '../../src/twitch-auth/index.js';
 import { EventSubDirectRoute } from '../../src/twitch-auth/eventsub/eventsub-direct-route.js';
 import type { EventSubReceiver } from '../../src/twitch-auth/eventsub/eventsub-receiver.js';
-import { EventSubSender, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
+import { EventSubSender, formatEventSubTimestamp, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { fakeOptions } from '../support/app.js';
 import { captureLogger } from '../support/log-capture.js';
 import { guardSecret, startFake } from '../support/secrets-guard.js';
@@ -84,6 +88,101 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
       await settle();
       expect(app.get(EventSubListener).notifications).toHaveLength(1);
     } finally {
+      await app.close();
+    }
+  });
+
+  it("answers at the HTTP server, before the framework: the app's own middleware never sees the callback, and sees every other request", async () => {
+    const port = await freePort();
+    const seen: string[] = [];
+    const observe = (request: { method?: string; url?: string }) => seen.push(`${request.method} ${request.url}`);
+    let app: INestApplication;
+    if (adapter === 'fastify') {
+      // A hook on the root instance runs for every route of every plugin, the direct route's included.
+      const instance = fastify();
+      instance.addHook('onRequest', (request, _reply, done) => {
+        observe(request);
+        done();
+      });
+      app = await NestFactory.create<NestFastifyApplication>(rootModule(fake, port), new FastifyAdapter(instance), {
+        logger: captureLogger,
+        abortOnError: false,
+      });
+    } else {
+      // Middleware on the Express instance before Nest gets it runs ahead of every route Nest or the module adds.
+      const instance = express();
+      instance.use((request, _response, next) => {
+        observe(request);
+        next();
+      });
+      app = await NestFactory.create(rootModule(fake, port), new ExpressAdapter(instance), { logger: captureLogger, abortOnError: false });
+    }
+    await app.listen(port, '127.0.0.1');
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      for (const callbackUrl of [`${url}/eventsub/callback`, `${url}/eventsub/callback?from=twitch`, `${url}/eventsub/callback/`]) {
+        const sender = new EventSubSender({ callbackUrl, secret: EVENTSUB_SECRET });
+        expect((await sender.notification('channel.follow', followEvent())).status).toBe(204);
+      }
+      await eventually(() => app.get(EventSubListener).follows.length === 3);
+      expect(seen).toEqual([]);
+
+      // Anything else is the framework's, as before: other methods and paths, and the module's other routes.
+      expect((await fetch(`${url}/eventsub/callback`)).status).toBe(404);
+      expect((await fetch(`${url}/eventsub/callbacks`, { method: 'POST', body: '{}' })).status).toBe(404);
+      expect((await fetch(`${url}/oauth?scopes=chat:read`, { redirect: 'manual' })).status).toBe(302);
+      expect(seen).toEqual(['GET /eventsub/callback', 'POST /eventsub/callbacks', 'GET /oauth?scopes=chat:read']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("serves requests handed to the framework without the app's HTTP server (serverless handlers, Fastify's router) from its route", async () => {
+    const port = await freePort();
+    const app = await createApp(adapter, rootModule(fake, port));
+    await app.init();
+    const body = JSON.stringify({
+      subscription: {
+        id: 'sub-injected',
+        status: 'enabled',
+        type: 'channel.follow',
+        version: '2',
+        cost: 0,
+        condition: { broadcaster_user_id: '1' },
+        transport: { method: 'webhook', callback: 'https://example.test/eventsub/callback' },
+        created_at: formatEventSubTimestamp(new Date()),
+      },
+      event: followEvent(),
+    });
+    const messageId = 'injected-message';
+    const timestamp = formatEventSubTimestamp(new Date());
+    const headers = {
+      'content-type': 'application/json',
+      'twitch-eventsub-message-id': messageId,
+      'twitch-eventsub-message-retry': '0',
+      'twitch-eventsub-message-type': 'notification',
+      'twitch-eventsub-message-signature': signEventSubMessage(EVENTSUB_SECRET, messageId, timestamp, Buffer.from(body)),
+      'twitch-eventsub-message-timestamp': timestamp,
+      'twitch-eventsub-subscription-type': 'channel.follow',
+      'twitch-eventsub-subscription-version': '2',
+    };
+    let outside: ReturnType<typeof createServer> | undefined;
+    try {
+      // As a serverless wrapper does: a server of its own that hands every request to the framework's router.
+      if (adapter === 'fastify') await (app.getHttpAdapter().getInstance() as FastifyInstance).ready();
+      const framework: RequestListener =
+        adapter === 'fastify'
+          ? (request, response) => (app.getHttpAdapter().getInstance() as FastifyInstance).routing(request, response)
+          : (app.getHttpAdapter().getInstance() as RequestListener);
+      outside = createServer(framework);
+      const outsidePort = await freePort();
+      await new Promise<void>((resolve) => outside!.listen(outsidePort, '127.0.0.1', resolve));
+      const { status } = await fetch(`http://127.0.0.1:${outsidePort}/eventsub/callback`, { method: 'POST', headers, body });
+      expect(status).toBe(204);
+      await eventually(() => app.get(EventSubListener).follows.length === 1);
+      expect(app.get(EventSubListener).follows[0].messageId).toBe(messageId);
+    } finally {
+      if (outside) await new Promise((resolve) => outside!.close(resolve));
       await app.close();
     }
   });

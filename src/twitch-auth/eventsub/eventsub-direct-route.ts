@@ -41,25 +41,44 @@ interface FastifyReplyLike {
 interface ExpressLike {
   post(path: string, handler: (request: IncomingMessage & { rawBody?: unknown }, response: ServerResponse) => void): unknown;
 }
+/** A Node HTTP(S) server's `request` event, as `HttpAdapter.getHttpServer()` returns it. */
+type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+interface NodeServerLike {
+  listeners(event: 'request'): RequestListener[];
+  removeAllListeners(event: 'request'): unknown;
+  on(event: 'request', listener: RequestListener): unknown;
+}
 
 /**
- * `eventSub.mount: 'direct'`: serves the callback from the Express or
- * Fastify instance itself. Registered while `NestFactory.create` builds the
- * module, it comes before the body parsers, middleware and routes Nest adds
- * in `init()`: the body is read here, once, as the bytes Twitch signed, and
- * Nest's pipeline (parsing, guards, interceptors, filters) is not run for
- * these requests. The answer and the dispatch rules are `EventSubReceiver`'s,
- * as for the controller.
+ * `eventSub.mount: 'direct'`: serves the callback ahead of Nest, in two
+ * places that answer alike.
+ *
+ * - At `init()`, the app's HTTP server itself: a POST to exactly the
+ *   callback path is answered before Express or Fastify sees the request
+ *   (the way engine.io shares a server with an app); every other request
+ *   goes on to the framework untouched. This is what Twitch's requests reach.
+ * - A route on the Express or Fastify instance, for requests handed to the
+ *   framework without going through that server: Fastify's `inject()`,
+ *   serverless handlers. Registered while `NestFactory.create` builds the
+ *   module, it comes before the body parsers and routes Nest adds in
+ *   `init()`.
+ *
+ * Either way the body is read here, once, as the bytes Twitch signed, and
+ * Nest's pipeline (parsing, guards, interceptors, filters) is not run. The
+ * answer and the dispatch rules are `EventSubReceiver`'s, as for the
+ * controller.
  *
  * A testing module (`Test.createTestingModule(...).compile()`) creates its
- * providers before any HTTP adapter exists; the route is then registered in
- * `onModuleInit`, behind the body parsers, and reads `req.rawBody` like the
- * controller does (so that app needs `rawBody: true`).
+ * providers before any HTTP adapter exists; the framework route is then
+ * registered in `onModuleInit`, behind the body parsers, and reads
+ * `req.rawBody` like the controller does (so that app needs `rawBody: true`
+ * for injected requests).
  */
 @Injectable()
 export class EventSubDirectRoute implements OnModuleInit {
   private readonly logger = new Logger('TwitchAuth');
   private registered = false;
+  private serverIntercepted = false;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -69,9 +88,34 @@ export class EventSubDirectRoute implements OnModuleInit {
     this.registerOnce();
   }
 
-  /** Registers now if the adapter was not there when the provider was created. */
+  /** Registers now if the adapter was not there when the provider was created, and takes the callback's requests off the server. */
   onModuleInit(): void {
     this.registerOnce();
+    this.interceptServerRequests();
+  }
+
+  /**
+   * Puts one `request` listener in front of the framework's: it answers a
+   * POST to the callback path and hands every other request to the
+   * listeners that were there, in their order. Listeners added later (by
+   * the app or another library) still run for every request.
+   */
+  private interceptServerRequests(): void {
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as NodeServerLike | undefined;
+    if (this.serverIntercepted || typeof server?.listeners !== 'function') return;
+    const framework = server.listeners('request');
+    // No framework listener to sit in front of (an app that never serves HTTP itself): the framework route serves.
+    if (framework.length === 0) return;
+    const path = this.path;
+    server.removeAllListeners('request');
+    server.on('request', (request, response) => {
+      if (request.method === 'POST' && isCallbackUrl(request.url, path)) {
+        this.answerStream(request, response);
+        return;
+      }
+      for (const listener of framework) listener.call(server, request, response);
+    });
+    this.serverIntercepted = true;
   }
 
   private registerOnce(): void {
@@ -96,15 +140,20 @@ export class EventSubDirectRoute implements OnModuleInit {
         void this.answerNode(request.headers, request.rawBody, response);
         return;
       }
-      readLimitedBody(request, (rawBody) => {
-        if (rawBody === null) {
-          // Over the limit: answered without reading the rest, so the connection cannot be reused.
-          response.setHeader('Connection', 'close');
-          writeNode(response, eventSubPayloadTooLarge());
-        } else {
-          void this.answerNode(request.headers, rawBody, response);
-        }
-      });
+      this.answerStream(request, response);
+    });
+  }
+
+  /** Reads the body (up to the limit) and answers. */
+  private answerStream(request: IncomingMessage, response: ServerResponse): void {
+    readLimitedBody(request, (rawBody) => {
+      if (rawBody === null) {
+        // Over the limit: answered without reading the rest, so the connection cannot be reused.
+        response.setHeader('Connection', 'close');
+        writeNode(response, eventSubPayloadTooLarge());
+      } else {
+        void this.answerNode(request.headers, rawBody, response);
+      }
     });
   }
 
@@ -152,6 +201,19 @@ export class EventSubDirectRoute implements OnModuleInit {
     startAfterResponse(result);
   }
 }
+
+/** True when `url` (path and query, as in the request line) names exactly `path`, with or without a trailing slash. */
+function isCallbackUrl(url: string | undefined, path: string): boolean {
+  if (url === undefined || !url.startsWith(path)) return false;
+  const rest = url.length - path.length;
+  if (rest === 0) return true;
+  const next = url.charCodeAt(path.length);
+  // '?' starts the query; '/' may end the path, if only a query follows it.
+  return next === QUESTION_MARK || (next === SLASH && (rest === 1 || url.charCodeAt(path.length + 1) === QUESTION_MARK));
+}
+
+const QUESTION_MARK = 0x3f;
+const SLASH = 0x2f;
 
 /** Collects the request body, or calls back with null as soon as it passes `EVENTSUB_MAX_BODY_BYTES`. */
 function readLimitedBody(request: IncomingMessage, done: (body: Buffer | null) => void): void {
