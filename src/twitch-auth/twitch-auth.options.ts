@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { Type } from '@nestjs/common';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import type { TokenRepository } from './storage/token-repository.interface.js';
@@ -181,8 +182,30 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
   const encryptionKey = optionalText(options.encryptionKey, 'encryptionKey');
-  return { clientId, clientSecret, redirectUri, defaultScopes, encryptionKey, oauth, eventSub, maintenance, token, twitch };
+  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, encryptionKey, oauth, eventSub, maintenance, token, twitch };
+  // Every provider holds these options: inspecting one, however deep, must not print the secrets in them.
+  Object.defineProperty(resolved, inspect.custom, { value: () => withSecretsHidden(resolved) });
+  Object.defineProperty(resolved, 'toJSON', { value: () => withSecretsHidden(resolved) });
+  return resolved;
 }
+
+/** What inspection and JSON show of resolved options: each secret that is set reads `[hidden]`. */
+function withSecretsHidden(options: ResolvedTwitchAuthOptions): Record<string, unknown> {
+  const hide = (secret: string | null) => (secret === null ? null : HIDDEN);
+  return {
+    ...options,
+    clientSecret: hide(options.clientSecret),
+    encryptionKey: hide(options.encryptionKey),
+    eventSub: options.eventSub && {
+      ...options.eventSub,
+      secret: HIDDEN,
+      previousSecrets: options.eventSub.previousSecrets.map(() => HIDDEN),
+    },
+    token: options.token && { accessToken: HIDDEN, refreshToken: hide(options.token.refreshToken) },
+  };
+}
+
+const HIDDEN = '[hidden]';
 
 /** Throws unless every scope has Twitch's syntax (`chat:read`, `moderator:manage:banned_users`...). */
 export function checkScopes(scopes: unknown, option: string): asserts scopes is string[] {

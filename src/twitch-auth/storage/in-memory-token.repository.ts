@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { inspect } from 'node:util';
 import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, UpdateCondition } from './token-repository.interface.js';
 
 /**
@@ -9,6 +10,11 @@ import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, 
 @Injectable()
 export class InMemoryTokenRepository implements TokenRepository {
   private readonly rows = new Map<string, StoredToken>();
+
+  /** Inspection counts the stored tokens; it never prints them. */
+  [inspect.custom](): string {
+    return `InMemoryTokenRepository { tokens: ${this.rows.size} }`;
+  }
 
   async get(userId: string): Promise<StoredToken | null> {
     return copyOf(this.rows.get(userId));

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { inspect } from 'node:util';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import type { TokenStatus } from '../storage/token-repository.interface.js';
@@ -108,6 +109,11 @@ export class TokenCache {
 
   get size(): number {
     return this.slots.size;
+  }
+
+  /** Inspection counts the cached tokens; it never prints them. */
+  [inspect.custom](): string {
+    return `TokenCache { tokens: ${this.slots.size} }`;
   }
 
   private grow(): void {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 
 const PREFIX = 'enc:v1:';
@@ -20,6 +21,11 @@ export class TokenCipher {
 
   get enabled(): boolean {
     return this.key !== null;
+  }
+
+  /** Inspection says whether a key is set, never its bytes. */
+  [inspect.custom](): string {
+    return `TokenCipher { enabled: ${this.enabled} }`;
   }
 
   /** Encrypts when a key is set; returns the value unchanged otherwise. */

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { inspect } from 'node:util';
 import type { StoredTokenChanges } from '../storage/token-repository.interface.js';
 import { describeError } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
@@ -29,6 +30,11 @@ export class TokenWriter {
     private readonly timings: Readonly<Pick<RefresherTimings, 'leaseTtlMs'>>,
     private readonly logger: Logger,
   ) {}
+
+  /** Inspection counts the writes waiting for a retry; it never prints their tokens. */
+  [inspect.custom](): string {
+    return `TokenWriter { pendingWrites: ${this.pending.size} }`;
+  }
 
   /** The refreshed token still waiting to be written, if a write failed. */
   pendingRow(userId: string): PlainToken | undefined {

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { TokenGrant, TokenValidation, DeviceCode } from './twitch.types.js';
 import type { WireDeviceCodeResponse, WireTokenResponse, WireValidateResponse } from './twitch-wire.types.js';
 import { errorMessageOf, sendTwitchRequest, type TwitchHttpResponse } from './twitch-http.js';
@@ -45,6 +46,11 @@ const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
  */
 export class TwitchIdentityClient {
   constructor(private readonly config: TwitchIdentityClientConfig) {}
+
+  /** Inspection shows where the client talks to, never the client secret. */
+  [inspect.custom](): string {
+    return `TwitchIdentityClient { clientId: '${this.config.clientId}', idBaseUrl: '${this.config.idBaseUrl}' }`;
+  }
 
   /** The page the user's browser is sent to for the authorization-code flow. */
   authorizeUrl(params: AuthorizeUrlParams): string {
