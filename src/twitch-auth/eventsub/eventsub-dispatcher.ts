@@ -6,6 +6,14 @@ import type { EventSubNotification, EventSubRevocation } from './eventsub.types.
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
 
+/** Which events a notification goes out as (see `EventSubDispatcher.notificationAudience`). */
+export interface NotificationAudience {
+  /** `twitch.eventsub.notification` has a listener. */
+  toAll: boolean;
+  /** `twitch.eventsub.<type>`, when it has a listener. */
+  toType: string | null;
+}
+
 /** The headers of a verified message that its payload repeats. */
 export interface EventSubMessageMeta {
   messageId: string;
@@ -23,16 +31,29 @@ export class EventSubDispatcher {
 
   constructor(private readonly events: TwitchAuthEventPublisher) {}
 
-  /** Whether `dispatchNotification` would emit anything for this message: someone listens to it. */
-  wouldDispatchNotification(body: WireEventSubNotificationBody): boolean {
-    const { toAll, toType } = this.audience(body);
-    return toAll || toType !== null;
+  /**
+   * Who listens to a notification: the generic event, and the typed event's
+   * name if someone listens to it; null when nobody does, so that nothing is
+   * built or scheduled for it.
+   */
+  notificationAudience(body: WireEventSubNotificationBody): NotificationAudience | null {
+    const typedName = eventSubEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
+    const toAll = this.events.hasListeners(TwitchAuthEvent.EventSubNotification);
+    // A type whose event name is one of the module's own would be announced twice under it.
+    const toType = !RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName) ? typedName : null;
+    return toAll || toType !== null ? { toAll, toType } : null;
   }
 
-  /** Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>`, to those with listeners, with one shared payload. */
-  async dispatchNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta): Promise<void> {
-    const { toAll, toType } = this.audience(body);
-    if (!toAll && toType === null) return;
+  /**
+   * Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>` to
+   * `audience` (by default, whoever listens now), with one shared payload.
+   */
+  async dispatchNotification(
+    body: WireEventSubNotificationBody,
+    meta: EventSubMessageMeta,
+    audience: NotificationAudience | null = this.notificationAudience(body),
+  ): Promise<void> {
+    if (audience === null) return;
     let payload: EventSubNotification;
     try {
       const subscription = toEventSubSubscription(body.subscription);
@@ -47,19 +68,12 @@ export class EventSubDispatcher {
       this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
       return;
     }
-    const emits: Promise<void>[] = [];
-    if (toAll) emits.push(this.emit(TwitchAuthEvent.EventSubNotification, payload));
-    if (toType !== null) emits.push(this.emit(toType, payload));
-    await Promise.all(emits);
-  }
-
-  /** Who listens to a notification: the generic event, and the typed event's name if someone listens to it. */
-  private audience(body: WireEventSubNotificationBody): { toAll: boolean; toType: string | null } {
-    const typedName = eventSubEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
-    const toAll = this.events.hasListeners(TwitchAuthEvent.EventSubNotification);
-    // A type whose event name is one of the module's own would be announced twice under it.
-    const toType = !RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName) ? typedName : null;
-    return { toAll, toType };
+    const { toAll, toType } = audience;
+    if (toAll && toType !== null) {
+      await Promise.all([this.emit(TwitchAuthEvent.EventSubNotification, payload), this.emit(toType, payload)]);
+    } else {
+      await this.emit(toAll ? TwitchAuthEvent.EventSubNotification : toType!, payload);
+    }
   }
 
   /** Emits `twitch.eventsub.revocation`. */

@@ -137,8 +137,9 @@ export class EventSubReceiver implements OnModuleInit {
     }
     const notification = body as unknown as WireEventSubNotificationBody;
     // Nothing is scheduled for a notification no listener would receive.
-    if (!this.dispatcher.wouldDispatchNotification(notification)) return { status: 204 };
-    return { status: 204, afterResponse: () => this.dispatcher.dispatchNotification(notification, meta) };
+    const audience = this.dispatcher.notificationAudience(notification);
+    if (audience === null) return { status: 204 };
+    return { status: 204, afterResponse: () => this.dispatcher.dispatchNotification(notification, meta, audience) };
   }
 
   private rawBodyMissing(): EventSubHttpResponse {
