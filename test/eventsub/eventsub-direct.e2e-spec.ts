@@ -8,10 +8,10 @@ import { APP_GUARD, HttpAdapterHost, NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { TwitchAuthConfigError, TwitchAuthModule, signEventSubMessage } from '../../src/twitch-auth/index.js';
+import { TwitchAuthConfigError, TwitchAuthModule } from '../../src/twitch-auth/index.js';
 import { EventSubDirectRoute } from '../../src/twitch-auth/eventsub/eventsub-direct-route.js';
 import type { EventSubReceiver } from '../../src/twitch-auth/eventsub/eventsub-receiver.js';
-import { EventSubSender, formatEventSubTimestamp, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
+import { EventSubSender, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { fakeOptions } from '../support/app.js';
 import { captureLogger } from '../support/log-capture.js';
 import { guardSecret, startFake } from '../support/secrets-guard.js';
@@ -141,31 +141,6 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
     const port = await freePort();
     const app = await createApp(adapter, rootModule(fake, port));
     await app.init();
-    const body = JSON.stringify({
-      subscription: {
-        id: 'sub-injected',
-        status: 'enabled',
-        type: 'channel.follow',
-        version: '2',
-        cost: 0,
-        condition: { broadcaster_user_id: '1' },
-        transport: { method: 'webhook', callback: 'https://example.test/eventsub/callback' },
-        created_at: formatEventSubTimestamp(new Date()),
-      },
-      event: followEvent(),
-    });
-    const messageId = 'injected-message';
-    const timestamp = formatEventSubTimestamp(new Date());
-    const headers = {
-      'content-type': 'application/json',
-      'twitch-eventsub-message-id': messageId,
-      'twitch-eventsub-message-retry': '0',
-      'twitch-eventsub-message-type': 'notification',
-      'twitch-eventsub-message-signature': signEventSubMessage(EVENTSUB_SECRET, messageId, timestamp, Buffer.from(body)),
-      'twitch-eventsub-message-timestamp': timestamp,
-      'twitch-eventsub-subscription-type': 'channel.follow',
-      'twitch-eventsub-subscription-version': '2',
-    };
     let outside: ReturnType<typeof createServer> | undefined;
     try {
       // As a serverless wrapper does: a server of its own that hands every request to the framework's router.
@@ -177,7 +152,8 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
       outside = createServer(framework);
       const outsidePort = await freePort();
       await new Promise<void>((resolve) => outside!.listen(outsidePort, '127.0.0.1', resolve));
-      const { status } = await fetch(`http://127.0.0.1:${outsidePort}/eventsub/callback`, { method: 'POST', headers, body });
+      const sender = new EventSubSender({ callbackUrl: `http://127.0.0.1:${outsidePort}/eventsub/callback`, secret: EVENTSUB_SECRET });
+      const { status, messageId } = await sender.notification('channel.follow', followEvent(), { version: '2' });
       expect(status).toBe(204);
       await eventually(() => app.get(EventSubListener).follows.length === 1);
       expect(app.get(EventSubListener).follows[0].messageId).toBe(messageId);

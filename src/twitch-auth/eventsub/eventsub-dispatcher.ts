@@ -46,14 +46,9 @@ export class EventSubDispatcher {
 
   /**
    * Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>` to
-   * `audience` (by default, whoever listens now), with one shared payload.
+   * `audience` (from `notificationAudience`), with one shared payload.
    */
-  async dispatchNotification(
-    body: WireEventSubNotificationBody,
-    meta: EventSubMessageMeta,
-    audience: NotificationAudience | null = this.notificationAudience(body),
-  ): Promise<void> {
-    if (audience === null) return;
+  async dispatchNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta, audience: NotificationAudience): Promise<void> {
     let payload: EventSubNotification;
     try {
       const subscription = toEventSubSubscription(body.subscription);
