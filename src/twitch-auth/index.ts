@@ -28,6 +28,7 @@ export {
   ReauthorizationRequiredError,
   TokenRefreshFailedError,
   TokenLeaseTimeoutError,
+  TwitchAuthShuttingDownError,
   TokenDecryptionError,
   EncryptionKeyMissingError,
 } from './tokens/token.errors.js';

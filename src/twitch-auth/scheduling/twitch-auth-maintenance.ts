@@ -86,14 +86,19 @@ export class TwitchAuthMaintenance implements OnApplicationBootstrap, OnModuleDe
     this.schedule(Math.random() * Math.min(1000, this.tickMs));
   }
 
-  /** Stops the timer and lets a running tick finish its in-flight tokens (it starts no new ones) while storage is still open. */
+  /**
+   * Stops the timer; a running tick starts no new token. Its tokens in
+   * flight are refreshes and validations the refresher waits for before
+   * storage closes; this waits for the tick itself (its last query and its
+   * summary), bounded the same way.
+   */
   async onModuleDestroy(): Promise<void> {
     this.stop();
     const running = this.current;
     if (!running) return;
     let timeout: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
-      timeout = setTimeout(resolve, this.options.twitch.timeoutMs + 1000);
+      timeout = setTimeout(resolve, this.refresher.shutdownBoundMs());
     });
     await Promise.race([running, patience]);
     clearTimeout(timeout);

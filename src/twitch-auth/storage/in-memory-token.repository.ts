@@ -1,6 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { inspect } from 'node:util';
-import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, UpdateCondition } from './token-repository.interface.js';
+import {
+  CLOCK_SKEW_TOLERANCE_MS,
+  isBackedOff,
+  type NewStoredToken,
+  type StoredToken,
+  type StoredTokenChanges,
+  type TokenRepository,
+  type UpdateCondition,
+} from './token-repository.interface.js';
 
 /**
  * Keeps tokens in this process's memory: fast and fine for tests and single
@@ -92,7 +100,7 @@ export class InMemoryTokenRepository implements TokenRepository {
         row.refreshToken !== null &&
         row.expiresAt !== null &&
         row.expiresAt <= expiringBefore &&
-        row.retryAt <= now
+        !isBackedOff(row.retryAt, now)
       ) {
         due.push(row);
       }
@@ -104,14 +112,18 @@ export class InMemoryTokenRepository implements TokenRepository {
   }
 
   async listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
+    const future = now + CLOCK_SKEW_TOLERANCE_MS;
+    const fromTheFuture: StoredToken[] = [];
     const due: StoredToken[] = [];
     for (const row of this.rows.values()) {
-      if (row.status === 'valid' && (row.lastValidatedAt ?? 0) <= validatedBefore && row.retryAt <= now) due.push(row);
+      if (row.status !== 'valid' || isBackedOff(row.retryAt, now)) continue;
+      const validatedAt = row.lastValidatedAt ?? 0;
+      if (validatedAt > future) fromTheFuture.push(row);
+      else if (validatedAt <= validatedBefore) due.push(row);
     }
-    return due
-      .sort((a, b) => (a.lastValidatedAt ?? 0) - (b.lastValidatedAt ?? 0) || compareIds(a.userId, b.userId))
-      .slice(0, limit)
-      .map((row) => copyOf(row)!);
+    const oldestFirst = (a: StoredToken, b: StoredToken) =>
+      (a.lastValidatedAt ?? 0) - (b.lastValidatedAt ?? 0) || compareIds(a.userId, b.userId);
+    return [...fromTheFuture.sort(oldestFirst), ...due.sort(oldestFirst)].slice(0, limit).map((row) => copyOf(row)!);
   }
 
   private takeIntents(userId: string, intents: readonly string[]): void {

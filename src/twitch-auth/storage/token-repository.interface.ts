@@ -91,15 +91,35 @@ export interface TokenRepository {
   releaseLease(userId: string, owner: string): Promise<void>;
   /**
    * Valid tokens that can be refreshed (refresh token present) expiring at or
-   * before `expiringBefore`, not backed off (`retryAt <= now`), soonest first,
-   * at most `limit`. Must be served by an index, never a full scan.
+   * before `expiringBefore`, not backed off, soonest first, at most `limit`.
+   * Not backed off means `retryAt <= now`, or `retryAt` beyond any real
+   * backoff (`now + MAX_RETRY_DELAY_MS + CLOCK_SKEW_TOLERANCE_MS`: written
+   * under a clock that ran fast). Must be served by an index, never a full scan.
    */
   listDueForRefresh(expiringBefore: number, now: number, limit: number): Promise<StoredToken[]>;
   /**
    * Valid tokens last validated at or before `validatedBefore` (never-validated
-   * ones first), not backed off, oldest first, at most `limit`. Index-served.
+   * ones first), not backed off (as for refresh), oldest first, at most
+   * `limit`. Tokens whose `lastValidatedAt` lies in the future (after
+   * `now + CLOCK_SKEW_TOLERANCE_MS`, written under a clock that ran fast; their
+   * `expiresAt` is not to be trusted either) are due too, and come before all
+   * others. Index-served.
    */
   listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]>;
+}
+
+/** The longest backoff the refresher ever writes into `retryAt`. */
+export const MAX_RETRY_DELAY_MS = 15 * 60_000;
+
+/**
+ * How far instants written by another instance may lie ahead of this one's
+ * clock before they count as written under a clock that ran fast.
+ */
+export const CLOCK_SKEW_TOLERANCE_MS = 60_000;
+
+/** True when `retryAt` holds maintenance back at `now` (a `retryAt` beyond any real backoff does not). */
+export function isBackedOff(retryAt: number, now: number): boolean {
+  return retryAt > now && retryAt <= now + MAX_RETRY_DELAY_MS + CLOCK_SKEW_TOLERANCE_MS;
 }
 
 /** Injection token of the configured repository. */

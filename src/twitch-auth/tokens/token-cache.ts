@@ -22,10 +22,12 @@ export interface CachedToken {
 /**
  * The instant a token becomes due for refresh: `refreshBeforeMs` ahead of its
  * expiry, but never earlier than half its lifetime, so short-lived tokens are
- * not refreshed in a loop.
+ * not refreshed in a loop. A token without a refresh token cannot be
+ * refreshed: it is served as it is until it expires.
  */
-export function refreshDueAt(row: Pick<PlainToken, 'expiresAt' | 'obtainedAt'>, refreshBeforeMs: number): number {
+export function refreshDueAt(row: Pick<PlainToken, 'expiresAt' | 'obtainedAt' | 'refreshToken'>, refreshBeforeMs: number): number {
   if (row.expiresAt === null) return Number.POSITIVE_INFINITY;
+  if (row.refreshToken === null) return row.expiresAt;
   const lifetime = Math.max(0, row.expiresAt - row.obtainedAt);
   return row.expiresAt - Math.min(refreshBeforeMs, lifetime / 2);
 }

@@ -3,7 +3,7 @@ import { TwitchAuthEvent, type TwitchAuthEventPublisher } from '../twitch-auth.e
 import { InvalidRefreshTokenError } from '../twitch/twitch.errors.js';
 import { describeError, isTransient } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
-import type { RefresherTimings } from './token-refresher.js';
+import type { RefresherTimings } from './token-timings.js';
 import type { PlainToken, TokenStore } from './token-store.js';
 import { ReauthorizationRequiredError, TokenRefreshFailedError } from './token.errors.js';
 

@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TwitchRateLimitError } from '../twitch/twitch.errors.js';
 import { describeError, isTransient } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
-import type { RefresherTimings } from './token-refresher.js';
+import { MAX_RATE_LIMIT_WAIT_MS, type RefresherTimings } from './token-timings.js';
 import type { PlainToken, TokenStore } from './token-store.js';
 import type { TokenWriter } from './token-writer.js';
-import { TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
+import { TokenLeaseTimeoutError, TokenNotFoundError, TwitchAuthShuttingDownError } from './token.errors.js';
 
 /**
  * Who may work on a user's token right now: tasks of one user run one after
@@ -15,7 +15,7 @@ import { TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
  */
 export class TokenLease {
   private readonly queues = new Map<string, Promise<unknown>>();
-  private closed = false;
+  private closing = false;
 
   constructor(
     private readonly store: TokenStore,
@@ -26,9 +26,12 @@ export class TokenLease {
     private readonly logger: Logger,
   ) {}
 
-  /** Stops retrying: a shutting-down process reports the failure instead of holding the lease for another attempt. */
+  /**
+   * Shutdown has begun: work that has not taken its lease yet is refused
+   * (`TwitchAuthShuttingDownError`); work that holds one finishes, retries included.
+   */
   close(): void {
-    this.closed = true;
+    this.closing = true;
   }
 
   /** Runs tasks of one user one after another in this process. */
@@ -46,18 +49,25 @@ export class TokenLease {
     return run;
   }
 
-  /** Runs `work` with the user's lease; waits (polling) while another instance holds it, unless told to skip. */
+  /**
+   * Runs `work` with the user's lease; waits (polling) while another instance
+   * holds it, unless told to skip. While a refreshed token of this user is
+   * still only in memory, that token is the answer: it was just obtained, and
+   * working from it would fence its own pending write out.
+   */
   async hold(userId: string, work: (row: PlainToken) => Promise<PlainToken>, skipIfLeased = false): Promise<PlainToken> {
     const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
     let delay = 20;
     for (;;) {
+      const pending = this.writer.pendingRow(userId);
+      if (pending) return pending;
+      if (this.closing) throw new TwitchAuthShuttingDownError(userId);
       const now = Date.now();
       const held = await this.store.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
       if (held) {
-        const row = this.writer.pendingRow(userId) ?? held;
         let result: PlainToken | undefined;
         try {
-          result = await work(row);
+          result = await work(held);
           return result;
         } finally {
           // Successful writes release the lease in the same UPDATE (leaseOwner: null); only the other outcomes need a statement.
@@ -84,11 +94,11 @@ export class TokenLease {
       try {
         return await request();
       } catch (error) {
-        if (!isTransient(error) || attempt >= this.timings.attempts || this.closed) throw error;
+        if (!isTransient(error) || attempt >= this.timings.attempts) throw error;
         const backoff = this.timings.retryBaseMs * 4 ** (attempt - 1) * (0.75 + Math.random() / 2);
         const wait =
           error instanceof TwitchRateLimitError && error.retryAfterMs !== null
-            ? Math.min(Math.max(error.retryAfterMs, backoff), 5_000)
+            ? Math.min(Math.max(error.retryAfterMs, backoff), MAX_RATE_LIMIT_WAIT_MS)
             : backoff;
         await sleep(wait);
         const now = Date.now();

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
-import type { StoredTokenChanges } from '../storage/token-repository.interface.js';
+import { MAX_RETRY_DELAY_MS, type StoredTokenChanges } from '../storage/token-repository.interface.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import { InvalidAccessTokenError } from '../twitch/twitch.errors.js';
 import type { TokenGrant } from '../twitch/twitch.types.js';
@@ -13,53 +13,62 @@ import { TokenFailureRecorder } from './token-failure-recorder.js';
 import { isTransient } from './token-failures.js';
 import { TokenLease } from './token-lease.js';
 import { TokenStore, toAccessToken, toTokenInfo, type PlainToken } from './token-store.js';
+import { MAX_RATE_LIMIT_WAIT_MS, type RefresherTimings } from './token-timings.js';
 import { TokenWriter } from './token-writer.js';
-import { ReauthorizationRequiredError } from './token.errors.js';
-
-/** Retry and lease timings; tests may shorten them through the `TokenRefresher.timings` field. */
-export interface RefresherTimings {
-  /** Attempts of one Twitch request before a transient failure is reported. */
-  attempts: number;
-  /** First backoff between attempts; grows fourfold. */
-  retryBaseMs: number;
-  /** How long a lease is held before it lapses if its holder vanished. */
-  leaseTtlMs: number;
-  /** How long a caller waits for another instance's lease. */
-  leaseWaitMs: number;
-  /** Backoff of a token's maintenance after a transient failure: base, doubling, capped. */
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-}
+import { ReauthorizationRequiredError, TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
+/** Time given to writes still pending at shutdown when in-flight work used up the bound. */
+const MIN_FINAL_WRITE_MS = 3_000;
 
 /**
- * How the maintenance scheduler calls the refresher: it must neither wait on
- * nor repeat work another instance is doing or has just done.
+ * How the maintenance scheduler and the 401 path call the refresher.
  */
 export interface MaintenanceCallOptions {
   /** Fail at once with `TokenLeaseTimeoutError` instead of waiting when another instance holds the user's lease. */
   skipIfLeased?: boolean;
   /** `validate` only: the `lastValidatedAt` the caller saw; nothing is done when the token was validated or refreshed since. */
   seenLastValidatedAt?: number | null;
+  /**
+   * `refresh` only: Twitch rejected the seen access token (401). It is
+   * refreshed whenever the stored row still holds it, due or not; a row that
+   * holds another token is answered as it is.
+   */
+  rejected?: boolean;
+}
+
+/** One refresh in flight in this process, and the access token it started from. */
+interface Flight {
+  from: string;
+  promise: Promise<PlainToken>;
+  /** Gives up when another instance holds the lease; callers who may wait start their own after it. */
+  skipIfLeased: boolean;
 }
 
 /**
  * The one place tokens are refreshed and validated. Every path (a due token
- * at read, an explicit `refresh`, a 401 retry, the scheduler) comes here, so:
- * - in this process, concurrent refreshes of one user share one request;
+ * at read, an explicit `refresh`, a 401 retry, the scheduler, validation)
+ * comes here, so:
+ * - in this process, a refresh of one user is shared by every caller who saw
+ *   the same access token; others queue behind it and re-read;
  * - across processes, a per-user lease in the repository lets one instance
  *   refresh while the others wait and then read its result;
- * - a refreshed token is written before the lease is released; if the write
- *   fails the token is kept in memory (and the lease renewed) until it lands.
+ * - a refreshed token is written only on the grant it refreshed (fenced) and
+ *   before the lease is released; if the write fails the token is kept in
+ *   memory (and the lease renewed) until it lands;
+ * - at shutdown every refresh in flight, and its write, ends before storage
+ *   closes.
  */
 @Injectable()
-export class TokenRefresher implements OnApplicationShutdown {
+export class TokenRefresher implements BeforeApplicationShutdown {
   /** Identifies this process as lease holder. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   /** Shared with the lease, writer and failure recorder, which read it on every use, so a change applies at once. */
   readonly timings: RefresherTimings;
   private readonly logger = new Logger('TwitchAuth');
-  private readonly refreshes = new Map<string, Promise<PlainToken>>();
+  private readonly flights = new Map<string, Flight>();
+  /** Every refresh and validation under way, waited for at shutdown. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   private readonly refreshBeforeMs: number;
+  private readonly timeoutMs: number;
   private readonly writer: TokenWriter;
   private readonly lease: TokenLease;
   private readonly failures: TokenFailureRecorder;
@@ -72,6 +81,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) options: ResolvedTwitchAuthOptions,
   ) {
     this.refreshBeforeMs = options.maintenance.refreshBeforeExpirySeconds * 1000;
+    this.timeoutMs = options.twitch.timeoutMs;
     const leaseTtlMs = Math.max(30_000, options.twitch.timeoutMs * 4);
     this.timings = {
       attempts: 3,
@@ -79,28 +89,34 @@ export class TokenRefresher implements OnApplicationShutdown {
       leaseTtlMs,
       leaseWaitMs: leaseTtlMs + 5_000,
       backoffBaseMs: 30_000,
-      backoffMaxMs: 15 * 60_000,
+      backoffMaxMs: MAX_RETRY_DELAY_MS,
     };
-    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger);
+    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token));
     this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger);
     this.failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
   }
 
   /**
    * Refreshes the user's token unless another caller already replaced
-   * `seenAccessToken` (pass null to force). Concurrent calls share one result.
+   * `seenAccessToken` with one that is not due (pass null to force). Callers
+   * who saw the same token share one refresh.
    */
   refresh(userId: string, seenAccessToken: string | null, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
-    const running = this.refreshes.get(userId);
-    if (running) return running;
-    const refresh = this.lease.exclusively(userId, () =>
-      this.lease.hold(userId, (row) => this.refreshHeld(row, seenAccessToken), call.skipIfLeased),
-    );
-    // Not shared: a caller joining it would give up on a lease it is entitled to wait for.
-    if (call.skipIfLeased) return refresh;
-    const shared = refresh.finally(() => this.refreshes.delete(userId));
-    this.refreshes.set(userId, shared);
-    return shared;
+    const running = seenAccessToken === null ? undefined : this.flights.get(userId);
+    if (running && running.from === seenAccessToken) {
+      // A refresh that ends on the rejected token (none was possible) or gave up on a lease is not an answer for these callers.
+      const again = (): Promise<PlainToken> => this.startRefresh(userId, seenAccessToken, call);
+      const mayRetry = running.skipIfLeased && !call.skipIfLeased;
+      if (!call.rejected && !mayRetry) return running.promise;
+      return running.promise.then(
+        (row) => (call.rejected && row.accessToken === seenAccessToken ? again() : row),
+        (error: unknown) => {
+          if (mayRetry && error instanceof TokenLeaseTimeoutError) return again();
+          throw error;
+        },
+      );
+    }
+    return this.startRefresh(userId, seenAccessToken, call);
   }
 
   /**
@@ -109,39 +125,8 @@ export class TokenRefresher implements OnApplicationShutdown {
    * `reauth_required` and emits `twitch.token.revoked` once.
    */
   validate(userId: string, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
-    return this.lease.exclusively(userId, () =>
-      this.lease.hold(userId, async (row) => {
-        if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
-        if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
-        try {
-          const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken));
-          const now = Date.now();
-          const changes: StoredTokenChanges = {
-            lastValidatedAt: now,
-            login: validation.login ?? row.login,
-            scopes: validation.scopes,
-            expiresAt: validation.expiresIn > 0 ? now + validation.expiresIn * 1000 : null,
-            retryAt: 0,
-            failureCount: 0,
-            leaseOwner: null,
-          };
-          const written = await this.store.update(userId, changes, { leaseOwner: this.instanceId });
-          const next = written ?? { ...row, ...changes };
-          this.cache.put(next);
-          return next;
-        } catch (error) {
-          if (error instanceof InvalidAccessTokenError) {
-            try {
-              return await this.refreshHeld(row, null);
-            } catch (refreshError) {
-              if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
-              throw refreshError;
-            }
-          }
-          if (isTransient(error)) await this.failures.backOff(row);
-          throw error;
-        }
-      }),
+    return this.track(
+      this.lease.exclusively(userId, () => this.lease.hold(userId, (row) => this.validateHeld(row, call), call.skipIfLeased)),
     );
   }
 
@@ -150,17 +135,120 @@ export class TokenRefresher implements OnApplicationShutdown {
     return this.writer.pendingRow(userId);
   }
 
-  /** Tries a last time to write refreshed tokens that are only in memory. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Runs before storage closes (TypeORM closes its DataSource in
+   * `onApplicationShutdown`): refuses new work, waits for every refresh and
+   * validation in flight and their writes, bounded by the worst case of one
+   * refresh (every attempt timing out, with its backoffs), then lands or
+   * reports every write still pending.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.lease.close();
-    await this.writer.close();
+    const deadline = Date.now() + this.shutdownBoundMs();
+    if (this.inFlight.size > 0) {
+      this.logger.log(
+        `Waiting for ${this.inFlight.size} token refresh(es) or validation(s) in flight before storage closes (at most ${Math.ceil((deadline - Date.now()) / 1000)} s).`,
+      );
+      const settled = Promise.allSettled([...this.inFlight]);
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+      });
+      const result = await Promise.race([settled, bound]);
+      clearTimeout(timer);
+      if (result === 'timeout') {
+        this.logger.error(
+          `${this.inFlight.size} token refresh(es) were still running when shutdown could wait no longer; their results are lost.`,
+        );
+      }
+    }
+    await this.writer.close(Math.max(deadline, Date.now() + MIN_FINAL_WRITE_MS));
   }
 
-  private async refreshHeld(row: PlainToken, seenAccessToken: string | null): Promise<PlainToken> {
+  /** The longest one refresh can take: every attempt timing out, the backoffs between them, and its write. */
+  shutdownBoundMs(): number {
+    const { attempts, retryBaseMs } = this.timings;
+    let backoffs = 0;
+    for (let attempt = 1; attempt < attempts; attempt++) {
+      backoffs += Math.max(retryBaseMs * 4 ** (attempt - 1) * 1.25, MAX_RATE_LIMIT_WAIT_MS);
+    }
+    return attempts * this.timeoutMs + backoffs + this.timeoutMs;
+  }
+
+  private startRefresh(userId: string, seenAccessToken: string | null, call: MaintenanceCallOptions): Promise<PlainToken> {
+    const promise = this.track(
+      this.lease.exclusively(userId, () =>
+        this.lease.hold(userId, (row) => this.refreshHeld(row, seenAccessToken, call.rejected === true), call.skipIfLeased),
+      ),
+    );
+    if (seenAccessToken === null) return promise;
+    const flight: Flight = { from: seenAccessToken, promise, skipIfLeased: call.skipIfLeased === true };
+    this.flights.set(userId, flight);
+    const forget = (): void => {
+      if (this.flights.get(userId) === flight) this.flights.delete(userId);
+    };
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    const done = (): void => {
+      this.inFlight.delete(work);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  private async validateHeld(row: PlainToken, call: MaintenanceCallOptions): Promise<PlainToken> {
+    const userId = row.userId;
+    if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
+    if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
+    try {
+      const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken));
+      if (validation.userId !== null && validation.userId !== userId) {
+        await this.failures.markReauthRequired(row, `Twitch says the stored token belongs to user ${validation.userId}`);
+        throw new ReauthorizationRequiredError(userId);
+      }
+      const now = Date.now();
+      const changes: StoredTokenChanges = {
+        lastValidatedAt: now,
+        login: validation.login ?? row.login,
+        scopes: validation.scopes,
+        expiresAt: validation.expiresIn > 0 ? now + validation.expiresIn * 1000 : null,
+        // A row written under a clock that ran fast carries instants from the future; Twitch's answer sets them right.
+        ...(row.obtainedAt > now ? { obtainedAt: now } : {}),
+        retryAt: 0,
+        failureCount: 0,
+        leaseOwner: null,
+      };
+      const written = await this.store.update(userId, changes, { leaseOwner: this.instanceId, version: row.version });
+      // Not written: a newer grant or a refresh replaced the row meanwhile, and it is the answer.
+      const next = written ?? (await this.store.get(userId));
+      if (!next) throw new TokenNotFoundError({ userId });
+      this.cache.put(next);
+      return next;
+    } catch (error) {
+      if (error instanceof InvalidAccessTokenError) {
+        try {
+          return await this.refreshHeld(row, null, false);
+        } catch (refreshError) {
+          if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
+          throw refreshError;
+        }
+      }
+      if (isTransient(error)) await this.failures.backOff(row);
+      throw error;
+    }
+  }
+
+  private async refreshHeld(row: PlainToken, seenAccessToken: string | null, rejected: boolean): Promise<PlainToken> {
     const userId = row.userId;
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
     const now = Date.now();
-    if (seenAccessToken !== null && row.accessToken !== seenAccessToken && now < refreshDueAt(row, this.refreshBeforeMs)) {
+    const replaced = seenAccessToken !== null && row.accessToken !== seenAccessToken;
+    // Twitch rejected the seen token: a row holding any other token was replaced since, and is the answer.
+    if (replaced && (rejected || now < refreshDueAt(row, this.refreshBeforeMs))) {
       this.cache.put(row);
       return row;
     }
@@ -169,7 +257,7 @@ export class TokenRefresher implements OnApplicationShutdown {
         await this.failures.markReauthRequired(row, 'the token expired and has no refresh token');
         throw new ReauthorizationRequiredError(userId);
       }
-      if (seenAccessToken !== null) return row;
+      if (seenAccessToken !== null && !rejected) return row;
       await this.failures.markReauthRequired(row, 'the token is invalid and has no refresh token');
       throw new ReauthorizationRequiredError(userId);
     }
@@ -195,10 +283,13 @@ export class TokenRefresher implements OnApplicationShutdown {
     };
     const next: PlainToken = { ...row, ...changes, leaseExpiresAt: null } as PlainToken;
     this.cache.put(next);
-    await this.writer.write(next, changes);
+    const outcome = await this.writer.write(next, changes, { version: row.version, accessToken: row.accessToken });
+    if (outcome.kind === 'removed') throw new TokenNotFoundError({ userId });
+    if (outcome.kind === 'superseded') return outcome.row;
+    const result = outcome.row;
     if (this.events.hasListeners(TwitchAuthEvent.TokenRefreshed)) {
-      this.events.emit(TwitchAuthEvent.TokenRefreshed, new TokenIssuedEvent(toTokenInfo(next), toAccessToken(next)));
+      this.events.emit(TwitchAuthEvent.TokenRefreshed, new TokenIssuedEvent(toTokenInfo(result), toAccessToken(result)));
     }
-    return next;
+    return result;
   }
 }

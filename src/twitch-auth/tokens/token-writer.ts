@@ -3,19 +3,46 @@ import { inspect } from 'node:util';
 import type { StoredTokenChanges } from '../storage/token-repository.interface.js';
 import { describeError } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
-import type { RefresherTimings } from './token-refresher.js';
+import type { RefresherTimings } from './token-timings.js';
 import type { PlainToken, TokenStore } from './token-store.js';
+
+/** The stored row a refresh started from: its write lands only on that grant. */
+export interface WriteBasis {
+  /** The row's `version` when the work began. */
+  version: number;
+  /** The access token of the grant the work refreshed. */
+  accessToken: string;
+}
+
+/** What became of a refreshed token the writer was given. */
+export type WriteOutcome =
+  /** Written; `row` is the stored row. */
+  | { kind: 'stored'; row: PlainToken }
+  /** A newer grant (re-authorization, or another instance's refresh) replaced the basis: ours was discarded, `row` is the winner. */
+  | { kind: 'superseded'; row: PlainToken }
+  /** The user's token was deleted meanwhile: ours was discarded. */
+  | { kind: 'removed' }
+  /** Not written yet (storage failing, or another instance holds the lease): kept in memory and retried. */
+  | { kind: 'pending'; row: PlainToken };
 
 interface PendingWrite {
   row: PlainToken;
   changes: StoredTokenChanges;
+  basis: WriteBasis;
 }
 
+/** Attempts of one landing: each lost race against a bookkeeping write (intents, validation) costs one. */
+const LANDING_ATTEMPTS = 5;
+
 /**
- * Writes refreshed tokens under the refresher's lease. Twitch has already
- * rotated the refresh token by then, so a failed write must not lose it: the
- * row is kept in memory and the write retried with a growing delay until it
- * lands, or a last time at shutdown.
+ * Writes refreshed tokens. Twitch has already rotated the refresh token by
+ * then, so the write is fenced and never loses it:
+ * - it lands only while the stored grant is still the one that was refreshed
+ *   (row version, or the same access token after a mere bookkeeping write), so
+ *   a newer grant always wins and the discarded token is revoked at Twitch;
+ * - when storage fails, the token is kept in memory, the lease kept, and the
+ *   write retried with a growing delay until an update actually lands;
+ * - the log says what really happened.
  */
 export class TokenWriter {
   private readonly pending = new Map<string, PendingWrite>();
@@ -29,6 +56,8 @@ export class TokenWriter {
     private readonly instanceId: string,
     private readonly timings: Readonly<Pick<RefresherTimings, 'leaseTtlMs'>>,
     private readonly logger: Logger,
+    /** Best-effort revocation of a refreshed token that lost to a newer grant. */
+    private readonly revokeDiscarded: (accessToken: string) => Promise<void>,
   ) {}
 
   /** Inspection counts the writes waiting for a retry; it never prints their tokens. */
@@ -46,34 +75,108 @@ export class TokenWriter {
     return this.pending.has(userId);
   }
 
-  /** Writes `changes` (which release the lease); keeps `next` in memory and retries when the write fails. */
-  async write(next: PlainToken, changes: StoredTokenChanges): Promise<void> {
-    try {
-      const written = await this.store.update(next.userId, changes, { leaseOwner: this.instanceId });
-      if (!written) {
-        this.cache.delete(next.userId);
-        this.logger.warn(
-          `The token of user ${next.userId} was removed or replaced while it was refreshed; the refreshed token was dropped.`,
-        );
-      }
-    } catch (error) {
-      this.logger.error(
-        `Storing the refreshed token of user ${next.userId} failed (${describeError(error)}); it is kept in memory and the write retried.`,
-      );
-      this.pending.set(next.userId, { row: next, changes });
-      this.scheduleFlush();
-    }
+  /** How many refreshed tokens are only in memory. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
-  /** Stops retrying on a timer and tries a last time; tokens still unwritten are logged as lost. */
-  async close(): Promise<void> {
+  /**
+   * Writes `changes` (which release the lease) on the grant `basis` names.
+   * A write that cannot land now is kept in memory and retried.
+   */
+  async write(next: PlainToken, changes: StoredTokenChanges, basis: WriteBasis): Promise<WriteOutcome> {
+    const write: PendingWrite = { row: next, changes, basis };
+    let outcome: WriteOutcome;
+    try {
+      outcome = await this.land(next.userId, write);
+    } catch (error) {
+      this.keep(write);
+      this.logger.error(
+        `Storing the refreshed token of user ${next.userId} failed (${describeError(error)}); it is kept in memory and the write ${this.closed ? 'tried again until shutdown ends' : 'retried'}.`,
+      );
+      return { kind: 'pending', row: next };
+    }
+    if (outcome.kind === 'pending') {
+      this.keep(write);
+      this.logger.warn(
+        `Another instance holds the lease of user ${next.userId}; the refreshed token is kept in memory until it can be written.`,
+      );
+    }
+    return outcome;
+  }
+
+  /**
+   * Tries to land every pending write until none is left or `deadline`
+   * passes; then logs, truthfully, each token that could not be stored.
+   */
+  async close(deadline: number): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.pending.size > 0) await this.flush();
-    for (const userId of this.pending.keys()) {
-      this.logger.error(`The refreshed token of user ${userId} could not be stored before shutdown; the user may need to authorize again.`);
+    let delay = 100;
+    while (this.pending.size > 0) {
+      await this.flush();
+      if (this.pending.size === 0 || Date.now() + delay > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 2_000);
     }
+    for (const userId of this.pending.keys()) {
+      this.logger.error(
+        `The refreshed token of user ${userId} could not be stored before shutdown and is lost: Twitch rotated its refresh token, so the user must authorize again.`,
+      );
+    }
+  }
+
+  /**
+   * Writes on the basis grant. A failed condition is looked into: a row that
+   * only changed its bookkeeping (intents, validation) or whose lease lapsed
+   * is written again on its new version; a replaced grant wins over ours.
+   */
+  private async land(userId: string, write: PendingWrite): Promise<WriteOutcome> {
+    let version = write.basis.version;
+    for (let attempt = 0; attempt < LANDING_ATTEMPTS; attempt++) {
+      const written = await this.store.update(userId, write.changes, { leaseOwner: this.instanceId, version });
+      if (written) {
+        this.cache.put(written);
+        return { kind: 'stored', row: written };
+      }
+      const current = await this.store.get(userId);
+      if (!current) {
+        this.cache.delete(userId);
+        this.logger.warn(`The token of user ${userId} was removed while it was refreshed; the refreshed token was discarded.`);
+        this.discard(write.row.accessToken);
+        return { kind: 'removed' };
+      }
+      if (current.accessToken !== write.basis.accessToken) {
+        this.cache.put(current);
+        this.logger.warn(
+          `The token of user ${userId} was replaced by a newer grant while it was refreshed; the newer grant is kept and the refreshed token discarded.`,
+        );
+        // A refresh that kept the refresh token shares it with the winner: revoking would not be best effort then.
+        if (current.refreshToken !== write.row.refreshToken) this.discard(write.row.accessToken);
+        return { kind: 'superseded', row: current };
+      }
+      if (current.leaseOwner !== this.instanceId) {
+        const now = Date.now();
+        const taken = await this.store.repository.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
+        if (!taken) return { kind: 'pending', row: write.row };
+        version = taken.version;
+      } else {
+        version = current.version;
+      }
+    }
+    return { kind: 'pending', row: write.row };
+  }
+
+  private discard(accessToken: string): void {
+    this.revokeDiscarded(accessToken).catch((error: unknown) => {
+      this.logger.warn(`Could not revoke a discarded refreshed token at Twitch (${describeError(error)}); it expires by itself.`);
+    });
+  }
+
+  private keep(write: PendingWrite): void {
+    this.pending.set(write.row.userId, write);
+    this.scheduleFlush();
   }
 
   private scheduleFlush(): void {
@@ -82,7 +185,7 @@ export class TokenWriter {
       this.timer = null;
       void this.flush().then(() => {
         if (this.pending.size > 0) {
-          this.delayMs = Math.min(this.delayMs * 2, 30_000);
+          this.delayMs = Math.min(this.delayMs * 2, Math.max(1000, this.timings.leaseTtlMs / 4));
           this.scheduleFlush();
         } else {
           this.delayMs = 1000;
@@ -92,17 +195,19 @@ export class TokenWriter {
     this.timer.unref();
   }
 
+  /** One attempt per pending write; each also renews the lease it needs. */
   private async flush(): Promise<void> {
     for (const [userId, write] of [...this.pending]) {
+      let outcome: WriteOutcome;
       try {
-        const now = Date.now();
-        await this.store.repository.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
-        await this.store.update(userId, write.changes, { leaseOwner: this.instanceId });
-        this.pending.delete(userId);
-        this.logger.log(`The refreshed token of user ${userId} is now stored.`);
+        outcome = await this.land(userId, write);
       } catch (error) {
         this.logger.warn(`Storing the refreshed token of user ${userId} failed again (${describeError(error)}); will retry.`);
+        continue;
       }
+      if (outcome.kind === 'pending') continue;
+      this.pending.delete(userId);
+      if (outcome.kind === 'stored') this.logger.log(`The refreshed token of user ${userId} is now stored.`);
     }
   }
 }

@@ -68,3 +68,14 @@ export class EncryptionKeyMissingError extends TwitchAuthError {
     );
   }
 }
+
+/**
+ * The application is shutting down: no new refresh or validation starts, so
+ * none can be cut off when storage closes. Reads keep serving a token that has
+ * not expired yet.
+ */
+export class TwitchAuthShuttingDownError extends TwitchAuthError {
+  constructor(readonly userId: string) {
+    super(`The application is shutting down: the token of user ${userId} is not refreshed or validated any more in this process.`);
+  }
+}

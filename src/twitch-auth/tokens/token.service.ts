@@ -205,13 +205,17 @@ export class TokenService implements OnApplicationBootstrap {
   }
 
   /**
-   * Call when Twitch answered 401 to a request made with `rejectedAccessToken`:
-   * returns a refreshed token, or the newer one another caller already got.
+   * Call when Twitch answered 401 to a request made with `rejectedAccessToken`.
+   * Returns a token other than the rejected one: the newer one another caller
+   * or instance already stored, or a refreshed one. Refreshes only while the
+   * stored row still holds the rejected token, once however many callers (in
+   * this process or others) report it. Throws `ReauthorizationRequiredError`
+   * when the grant is gone.
    */
   async reportUnauthorized(userId: string, rejectedAccessToken: string): Promise<AccessToken> {
     const row = await this.requireRow(userId);
-    if (row.accessToken !== rejectedAccessToken) return this.cache.put(row).token;
-    return this.cache.put(await this.refresher.refresh(userId, null)).token;
+    if (row.accessToken !== rejectedAccessToken && row.status === 'valid') return this.cache.put(row).token;
+    return this.cache.put(await this.refresher.refresh(userId, rejectedAccessToken, { rejected: true })).token;
   }
 
   /** Public facts of the user's token, or null when none is stored. */

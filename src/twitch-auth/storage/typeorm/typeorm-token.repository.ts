@@ -1,13 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { NewStoredToken, StoredToken, StoredTokenChanges, TokenRepository, UpdateCondition } from '../token-repository.interface.js';
+import {
+  CLOCK_SKEW_TOLERANCE_MS,
+  MAX_RETRY_DELAY_MS,
+  type NewStoredToken,
+  type StoredToken,
+  type StoredTokenChanges,
+  type TokenRepository,
+  type UpdateCondition,
+} from '../token-repository.interface.js';
 import { writeWithIntents } from './intent-assignment.js';
 import { columnsOfChanges, columnsOfNewToken, toStoredToken } from './token-row.mapper.js';
 import { insertToken, loadToken, selectTokens, updateToken } from './token-row.statements.js';
 import { TransactionRunner } from './transaction-runner.js';
 import { TwitchTokenIntentEntity } from './twitch-token-intent.entity.js';
 import { TwitchTokenEntity } from './twitch-token.entity.js';
+
+/** See `isBackedOff`: a `retryAt` beyond any real backoff was written under a clock that ran fast. */
+const NOT_BACKED_OFF = '(t.retryAt <= :now OR t.retryAt > :retryHorizon)';
+
+function notBackedOff(now: number): { now: number; retryHorizon: number } {
+  return { now, retryHorizon: now + MAX_RETRY_DELAY_MS + CLOCK_SKEW_TOLERANCE_MS };
+}
 
 /**
  * Keeps tokens in the application's TypeORM DataSource (SQLite or Postgres),
@@ -126,7 +141,7 @@ export class TypeOrmTokenRepository implements TokenRepository {
         .where('t.status = :status', { status: 'valid' })
         .andWhere('t.expiresAt <= :expiringBefore', { expiringBefore })
         .andWhere('t.refreshToken IS NOT NULL')
-        .andWhere('t.retryAt <= :now', { now })
+        .andWhere(NOT_BACKED_OFF, notBackedOff(now))
         .orderBy('t.expiresAt', 'ASC')
         .addOrderBy('t.userId', 'ASC')
         .limit(limit)
@@ -135,18 +150,26 @@ export class TypeOrmTokenRepository implements TokenRepository {
     });
   }
 
-  /** A range scan of `(status, last_validated_at, user_id)`; never-validated rows hold 0 and so come first. */
+  /**
+   * Two range scans of `(status, last_validated_at, user_id)`: first rows
+   * stamped in the future (a clock that ran fast), then the due ones;
+   * never-validated rows hold 0 and so come first among those.
+   */
   listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
     return this.runner.statement('listDueForValidation', async (m) => {
-      const rows = await selectTokens(m)
-        .where('t.status = :status', { status: 'valid' })
-        .andWhere('t.lastValidatedAt <= :validatedBefore', { validatedBefore })
-        .andWhere('t.retryAt <= :now', { now })
-        .orderBy('t.lastValidatedAt', 'ASC')
-        .addOrderBy('t.userId', 'ASC')
-        .limit(limit)
-        .getMany();
-      return rows.map(toStoredToken);
+      const scan = (range: string, bound: Record<string, number>, take: number) =>
+        selectTokens(m)
+          .where('t.status = :status', { status: 'valid' })
+          .andWhere(range, bound)
+          .andWhere(NOT_BACKED_OFF, notBackedOff(now))
+          .orderBy('t.lastValidatedAt', 'ASC')
+          .addOrderBy('t.userId', 'ASC')
+          .limit(take)
+          .getMany();
+      const future = await scan('t.lastValidatedAt > :future', { future: now + CLOCK_SKEW_TOLERANCE_MS }, limit);
+      const due =
+        future.length < limit ? await scan('t.lastValidatedAt <= :validatedBefore', { validatedBefore }, limit - future.length) : [];
+      return [...future, ...due].map(toStoredToken);
     });
   }
 }
