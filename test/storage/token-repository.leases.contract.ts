@@ -1,4 +1,8 @@
-import type { TokenRepository } from '../../src/twitch-auth/storage/token-repository.interface.js';
+import {
+  CLOCK_SKEW_TOLERANCE_MS,
+  MAX_RETRY_DELAY_MS,
+  type TokenRepository,
+} from '../../src/twitch-auth/storage/token-repository.interface.js';
 import { expectIntentsConsistent, intentChurn, newToken, T0 } from './token-fixtures.js';
 
 const MINUTE = 60_000;
@@ -96,6 +100,13 @@ export function describeLeaseAndDueContract(repository: () => TokenRepository): 
       for (let i = 0; i < 5; i += 1) await repo.save(newToken(`u${i}`, { expiresAt: T0 + (5 - i) * 1000 }));
       expect((await repo.listDueForRefresh(before, now, 2)).map((t) => t.userId)).toEqual(['u4', 'u3']);
     });
+
+    it('does not honour a backoff beyond any real one (written under a clock that ran fast)', async () => {
+      const horizon = now + MAX_RETRY_DELAY_MS + CLOCK_SKEW_TOLERANCE_MS;
+      await repo.save(newToken('longest-backoff', { expiresAt: T0, retryAt: horizon }));
+      await repo.save(newToken('from-the-future', { expiresAt: T0, retryAt: horizon + 1 }));
+      expect((await repo.listDueForRefresh(before, now, 100)).map((t) => t.userId)).toEqual(['from-the-future']);
+    });
   });
 
   describe('listDueForValidation', () => {
@@ -118,6 +129,17 @@ export function describeLeaseAndDueContract(repository: () => TokenRepository): 
     it('returns at most `limit`', async () => {
       for (let i = 0; i < 5; i += 1) await repo.save(newToken(`u${i}`, { lastValidatedAt: before - i }));
       expect((await repo.listDueForValidation(before, now, 3)).map((t) => t.userId)).toEqual(['u4', 'u3', 'u2']);
+    });
+
+    it('lists tokens validated in the future (a clock that ran fast) first, and ignores a backoff beyond any real one', async () => {
+      const future = now + CLOCK_SKEW_TOLERANCE_MS;
+      await repo.save(newToken('old', { lastValidatedAt: before - MINUTE }));
+      await repo.save(newToken('skewed-a-little', { lastValidatedAt: future }));
+      await repo.save(newToken('fast-clock', { lastValidatedAt: future + 2 * 60 * MINUTE }));
+      await repo.save(newToken('fast-backoff', { lastValidatedAt: future + 1, retryAt: future + MAX_RETRY_DELAY_MS + 1 }));
+      await repo.save(newToken('fast-dead', { lastValidatedAt: future + 1, status: 'reauth_required' }));
+      expect((await repo.listDueForValidation(before, now, 100)).map((t) => t.userId)).toEqual(['fast-backoff', 'fast-clock', 'old']);
+      expect((await repo.listDueForValidation(before, now, 1)).map((t) => t.userId)).toEqual(['fast-backoff']);
     });
   });
 
