@@ -157,8 +157,15 @@ export class MaintenanceTick {
     }
   }
 
+  /**
+   * A cheap skip of a lease another instance plainly holds. Anything less
+   * plain (a deadline passed, or further ahead than any lease lasts: clocks
+   * differ) goes to the refresher, whose lease takes over only a lease it
+   * watched go stale.
+   */
   private leasedElsewhere(row: StoredToken, now: number): boolean {
-    return row.leaseOwner !== null && row.leaseOwner !== this.deps.refresher.instanceId && (row.leaseExpiresAt ?? 0) > now;
+    if (row.leaseOwner === null || row.leaseOwner === this.deps.refresher.instanceId || row.leaseExpiresAt === null) return false;
+    return row.leaseExpiresAt > now && row.leaseExpiresAt <= now + this.deps.refresher.timings.leaseTtlMs;
   }
 
   /** App tokens live in each process's memory, so every instance validates its own on the same period. */

@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TwitchRateLimitError } from '../twitch/twitch.errors.js';
 import { describeError, isTransient } from './token-failures.js';
@@ -8,13 +9,38 @@ import type { PlainToken, TokenStore } from './token-store.js';
 import type { TokenWriter } from './token-writer.js';
 import { TokenLeaseTimeoutError, TokenNotFoundError, TwitchAuthShuttingDownError } from './token.errors.js';
 
+/** `now` for `acquireLease` that lapses no live lease: only a free lease, or our own, is taken. */
+const FREE_ONLY = 0;
+/** Leases of other instances being watched at once; the oldest observation is dropped beyond this. */
+const MAX_OBSERVED_LEASES = 10_000;
+
+/** Another instance's lease as this process first saw it. */
+interface ObservedLease {
+  owner: string;
+  expiresAt: number | null;
+  /** When it was first seen unchanged, on this process's monotonic clock. */
+  since: number;
+}
+
+/** Why `take` did not hand the lease over. */
+export type LeaseRefusal = 'held' | 'missing';
+
 /**
  * Who may work on a user's token right now: tasks of one user run one after
  * another in this process, and across processes the per-user lease in the
  * repository lets one instance work while the others wait for it.
+ *
+ * Whether another instance's lease lapsed is never decided by comparing its
+ * deadline with this process's clock: a clock minutes fast would take over
+ * live leases. A lease is taken over only after this process watched it stay
+ * unchanged (same holder, same deadline: the holder renews it while it
+ * works) for the lease time plus a grace period, measured on its own
+ * monotonic clock. The grace lets a holder whose database calls failed land
+ * its pending write first; a failed database call here restarts every watch.
  */
 export class TokenLease {
   private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly observed = new Map<string, ObservedLease>();
   private closing = false;
 
   constructor(
@@ -62,9 +88,12 @@ export class TokenLease {
       const pending = this.writer.pendingRow(userId);
       if (pending) return pending;
       if (this.closing) throw new TwitchAuthShuttingDownError(userId);
-      const now = Date.now();
-      const held = await this.store.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
-      if (held) {
+      const held = await this.take(userId);
+      if (held === 'missing') {
+        this.cache.delete(userId);
+        throw new TokenNotFoundError({ userId });
+      }
+      if (held !== 'held') {
         let result: PlainToken | undefined;
         try {
           result = await work(held);
@@ -78,13 +107,56 @@ export class TokenLease {
           }
         }
       }
-      if (!(await this.store.repository.get(userId))) {
-        this.cache.delete(userId);
-        throw new TokenNotFoundError({ userId });
-      }
       if (Date.now() >= deadline) throw new TokenLeaseTimeoutError(userId);
       await sleep(delay * (0.5 + Math.random()));
       delay = Math.min(delay * 2, 250);
+    }
+  }
+
+  /**
+   * Takes the user's lease when it is free or ours, or when another
+   * instance's lease was seen unchanged for the lease time plus the grace
+   * period. Returns the row (secrets decrypted) with the lease held.
+   */
+  async take(userId: string): Promise<PlainToken | LeaseRefusal> {
+    try {
+      const until = Date.now() + this.timings.leaseTtlMs;
+      const free = await this.store.acquireLease(userId, this.instanceId, until, FREE_ONLY);
+      if (free) {
+        this.observed.delete(userId);
+        return free;
+      }
+      const row = await this.store.repository.get(userId);
+      if (!row) {
+        this.observed.delete(userId);
+        return 'missing';
+      }
+      // Released between the two statements: the next attempt takes it.
+      if (row.leaseOwner === null || row.leaseOwner === this.instanceId) return 'held';
+      const now = performance.now();
+      const seen = this.observed.get(userId);
+      if (!seen || seen.owner !== row.leaseOwner || seen.expiresAt !== row.leaseExpiresAt) {
+        this.observe(userId, { owner: row.leaseOwner, expiresAt: row.leaseExpiresAt, since: now });
+        return 'held';
+      }
+      const unchangedMs = now - seen.since;
+      if (unchangedMs < this.timings.leaseTtlMs + this.timings.takeoverGraceMs) return 'held';
+      // Lapses the lease only if its deadline is still the one watched: a renewal in between keeps it.
+      const taken = await this.store.acquireLease(
+        userId,
+        this.instanceId,
+        Date.now() + this.timings.leaseTtlMs,
+        seen.expiresAt ?? FREE_ONLY,
+      );
+      if (!taken) return 'held';
+      this.observed.delete(userId);
+      this.logger.warn(
+        `Took over the lease of user ${userId} from ${seen.owner}: it had not changed for ${Math.round(unchangedMs / 1000)} s (holder gone or stalled).`,
+      );
+      return taken;
+    } catch (error) {
+      this.observed.clear();
+      throw error;
     }
   }
 
@@ -101,10 +173,15 @@ export class TokenLease {
             ? Math.min(Math.max(error.retryAfterMs, backoff), MAX_RATE_LIMIT_WAIT_MS)
             : backoff;
         await sleep(wait);
-        const now = Date.now();
-        const renewed = await this.store.repository.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
+        const renewed = await this.store.repository.acquireLease(userId, this.instanceId, Date.now() + this.timings.leaseTtlMs, FREE_ONLY);
         if (!renewed) throw new TokenLeaseTimeoutError(userId);
       }
     }
+  }
+
+  private observe(userId: string, lease: ObservedLease): void {
+    this.observed.delete(userId);
+    if (this.observed.size >= MAX_OBSERVED_LEASES) this.observed.delete(this.observed.keys().next().value!);
+    this.observed.set(userId, lease);
   }
 }

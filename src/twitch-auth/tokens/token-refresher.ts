@@ -16,6 +16,8 @@ import { TokenStore, toAccessToken, toTokenInfo, type PlainToken } from './token
 import { MAX_RATE_LIMIT_WAIT_MS, type RefresherTimings } from './token-timings.js';
 import { TokenWriter } from './token-writer.js';
 import { ReauthorizationRequiredError, TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
+/** See `RefresherTimings.takeoverGraceMs`. */
+const TAKEOVER_GRACE_MS = 10_000;
 /** Time given to writes still pending at shutdown when in-flight work used up the bound. */
 const MIN_FINAL_WRITE_MS = 3_000;
 
@@ -87,11 +89,15 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       attempts: 3,
       retryBaseMs: 250,
       leaseTtlMs,
-      leaseWaitMs: leaseTtlMs + 5_000,
+      takeoverGraceMs: TAKEOVER_GRACE_MS,
+      leaseWaitMs: leaseTtlMs + TAKEOVER_GRACE_MS + 5_000,
       backoffBaseMs: 30_000,
       backoffMaxMs: MAX_RETRY_DELAY_MS,
     };
-    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token));
+    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, {
+      takeLease: (userId) => this.lease.take(userId),
+      revokeDiscarded: (token) => identity.revoke(token),
+    });
     this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger);
     this.failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
   }

@@ -6,6 +6,8 @@ export interface RefresherTimings {
   retryBaseMs: number;
   /** How long a lease is held before it lapses if its holder vanished. */
   leaseTtlMs: number;
+  /** How much longer than `leaseTtlMs` another instance's lease must stay unchanged before it is taken over. */
+  takeoverGraceMs: number;
   /** How long a caller waits for another instance's lease. */
   leaseWaitMs: number;
   /** Backoff of a token's maintenance after a transient failure: base, doubling, capped. */

@@ -4,6 +4,7 @@ import type { StoredTokenChanges } from '../storage/token-repository.interface.j
 import { describeError } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
 import type { RefresherTimings } from './token-timings.js';
+import type { LeaseRefusal } from './token-lease.js';
 import type { PlainToken, TokenStore } from './token-store.js';
 
 /** The stored row a refresh started from: its write lands only on that grant. */
@@ -31,6 +32,14 @@ interface PendingWrite {
   basis: WriteBasis;
 }
 
+/** What the writer needs besides storage. */
+export interface WriterLeaseAccess {
+  /** `TokenLease.take`: the user's lease when it is free, ours, or another instance's that went stale. */
+  takeLease(userId: string): Promise<PlainToken | LeaseRefusal>;
+  /** Best-effort revocation of a refreshed token that lost to a newer grant. */
+  revokeDiscarded(accessToken: string): Promise<void>;
+}
+
 /** Attempts of one landing: each lost race against a bookkeeping write (intents, validation) costs one. */
 const LANDING_ATTEMPTS = 5;
 
@@ -56,8 +65,7 @@ export class TokenWriter {
     private readonly instanceId: string,
     private readonly timings: Readonly<Pick<RefresherTimings, 'leaseTtlMs'>>,
     private readonly logger: Logger,
-    /** Best-effort revocation of a refreshed token that lost to a newer grant. */
-    private readonly revokeDiscarded: (accessToken: string) => Promise<void>,
+    private readonly lease: WriterLeaseAccess,
   ) {}
 
   /** Inspection counts the writes waiting for a retry; it never prints their tokens. */
@@ -157,9 +165,9 @@ export class TokenWriter {
         return { kind: 'superseded', row: current };
       }
       if (current.leaseOwner !== this.instanceId) {
-        const now = Date.now();
-        const taken = await this.store.repository.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
-        if (!taken) return { kind: 'pending', row: write.row };
+        const taken = await this.lease.takeLease(userId);
+        if (taken === 'missing') continue;
+        if (taken === 'held') return { kind: 'pending', row: write.row };
         version = taken.version;
       } else {
         version = current.version;
@@ -169,7 +177,7 @@ export class TokenWriter {
   }
 
   private discard(accessToken: string): void {
-    this.revokeDiscarded(accessToken).catch((error: unknown) => {
+    this.lease.revokeDiscarded(accessToken).catch((error: unknown) => {
       this.logger.warn(`Could not revoke a discarded refreshed token at Twitch (${describeError(error)}); it expires by itself.`);
     });
   }
