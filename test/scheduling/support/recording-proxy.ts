@@ -14,6 +14,23 @@ export interface RefreshExchange {
   at: number;
 }
 
+/**
+ * What the proxy does with one refresh grant (see `planRefreshes`):
+ * - `forward`: pass it on and deliver the answer (after `answerDelayMs`);
+ * - `holdAnswer`: pass it on at once, so Twitch rotates the refresh token, but
+ *   keep the answer from the client until `releaseAnswers()`;
+ * - `swallow`: never pass it on nor answer it, so the client times out and
+ *   Twitch never sees the attempt.
+ */
+export type RefreshPlan = 'forward' | 'holdAnswer' | 'swallow';
+
+/** One refresh grant as it reached the proxy, whatever became of it. */
+export interface RefreshAttempt {
+  /** When it reached the proxy (epoch ms). */
+  at: number;
+  plan: RefreshPlan;
+}
+
 interface Parked {
   req: IncomingMessage;
   res: ServerResponse;
@@ -26,7 +43,9 @@ interface Parked {
  * refresh grant with the token it issued, so a test can follow each user's
  * chain of refresh tokens across processes. It can hold requests (park them
  * unforwarded) so a test can kill a process at a moment when no answer from
- * Twitch is on its way to it.
+ * Twitch is on its way to it; and it can slow the token endpoint, or keep a
+ * refresh answer Twitch already gave from its client, so a test can stop or
+ * race processes at the moment a refresh is in flight.
  */
 export class RecordingProxy {
   readonly exchanges: RefreshExchange[] = [];
@@ -34,7 +53,13 @@ export class RecordingProxy {
   inFlight = 0;
   /** Parked requests dropped because their client died before they were forwarded. */
   dropped = 0;
+  /** Every refresh grant that reached the proxy, in order, swallowed ones included. */
+  readonly refreshAttempts: RefreshAttempt[] = [];
+  /** How long every refresh grant's answer is kept from its client after Twitch gave it (a slow token endpoint). */
+  answerDelayMs = 0;
   private parked: Parked[] | null = null;
+  private readonly plans: RefreshPlan[] = [];
+  private readonly heldAnswers: (() => void)[] = [];
   private readonly arrivals = new WeakMap<IncomingMessage, number>();
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -72,6 +97,21 @@ export class RecordingProxy {
     }
   }
 
+  /** The next refresh grants are treated as `plans` say, in order of arrival; later ones are forwarded. */
+  planRefreshes(...plans: RefreshPlan[]): void {
+    this.plans.push(...plans);
+  }
+
+  /** Answers of `holdAnswer` grants that Twitch gave and the client has not received yet. */
+  get answersHeld(): number {
+    return this.heldAnswers.length;
+  }
+
+  /** Delivers every held answer (to clients still connected). */
+  releaseAnswers(): void {
+    for (const deliver of this.heldAnswers.splice(0)) deliver();
+  }
+
   /** Stops listening and closes idle upstream connections. */
   async close(): Promise<void> {
     this.server.closeAllConnections();
@@ -85,6 +125,12 @@ export class RecordingProxy {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       this.arrivals.set(req, Date.now());
+      const plan = isRefreshGrant(req, body) ? this.planFor() : null;
+      if (plan === 'swallow') return;
+      if (plan === 'holdAnswer') {
+        this.forward(req, res, body, (deliver) => this.heldAnswers.push(deliver));
+        return;
+      }
       if (this.parked) {
         const entry: Parked = { req, res, body, clientGone: false };
         res.on('close', () => (entry.clientGone = !res.writableFinished));
@@ -95,7 +141,14 @@ export class RecordingProxy {
     });
   }
 
-  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+  private planFor(): RefreshPlan {
+    const plan = this.plans.shift() ?? 'forward';
+    this.refreshAttempts.push({ at: Date.now(), plan });
+    return plan;
+  }
+
+  /** Passes the request on; `hold` (or `answerDelayMs` for a refresh grant) decides when the answer goes back. */
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, hold?: (deliver: () => void) => void): void {
     this.inFlight += 1;
     const arrivedAt = this.arrivals.get(req) ?? Date.now();
     const upstream = httpRequest(
@@ -107,11 +160,16 @@ export class RecordingProxy {
         answer.on('end', () => {
           const payload = Buffer.concat(chunks);
           this.record(req, body, answer.statusCode ?? 0, payload, arrivedAt);
-          if (!res.destroyed) {
-            res.writeHead(answer.statusCode ?? 502, answer.headers);
-            res.end(payload);
-          }
-          this.inFlight -= 1;
+          const deliver = (): void => {
+            if (!res.destroyed) {
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(payload);
+            }
+            this.inFlight -= 1;
+          };
+          if (hold) hold(deliver);
+          else if (this.answerDelayMs > 0 && isRefreshGrant(req, body)) setTimeout(deliver, this.answerDelayMs);
+          else deliver();
         });
       },
     );
@@ -123,9 +181,8 @@ export class RecordingProxy {
   }
 
   private record(req: IncomingMessage, body: Buffer, status: number, payload: Buffer, at: number): void {
-    if (!req.url?.startsWith('/oauth2/token')) return;
+    if (!isRefreshGrant(req, body)) return;
     const form = new URLSearchParams(body.toString('utf8'));
-    if (form.get('grant_type') !== 'refresh_token') return;
     let answer: { refresh_token?: string; access_token?: string } = {};
     try {
       answer = JSON.parse(payload.toString('utf8')) as typeof answer;
@@ -140,4 +197,10 @@ export class RecordingProxy {
       at,
     });
   }
+}
+
+function isRefreshGrant(req: IncomingMessage, body: Buffer): boolean {
+  return (
+    (req.url?.startsWith('/oauth2/token') ?? false) && new URLSearchParams(body.toString('utf8')).get('grant_type') === 'refresh_token'
+  );
 }
