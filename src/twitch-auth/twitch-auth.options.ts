@@ -200,31 +200,21 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
-  const encryptionKey = optionalText(options.encryptionKey, 'encryptionKey');
-  const previousEncryptionKeys = options.previousEncryptionKeys ?? [];
-  if (!Array.isArray(previousEncryptionKeys)) {
-    throw new TwitchAuthConfigError('previousEncryptionKeys must be an array of keys (strings), oldest last.');
-  }
-  const acceptPlaintextTokens = options.acceptPlaintextTokens ?? false;
-  if (typeof acceptPlaintextTokens !== 'boolean') throw new TwitchAuthConfigError('acceptPlaintextTokens must be true or false.');
-  const resolved = {
-    clientId,
-    clientSecret,
-    redirectUri,
-    defaultScopes,
-    encryptionKey,
-    previousEncryptionKeys,
-    acceptPlaintextTokens,
-    oauth,
-    eventSub,
-    maintenance,
-    token,
-    twitch,
-  };
+  const encryption = resolveEncryption(options);
+  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, ...encryption, oauth, eventSub, maintenance, token, twitch };
   // Every provider holds these options: inspecting one, however deep, must not print the secrets in them.
   Object.defineProperty(resolved, inspect.custom, { value: () => withSecretsHidden(resolved) });
   Object.defineProperty(resolved, 'toJSON', { value: () => withSecretsHidden(resolved) });
   return resolved;
+}
+
+/** The encryption options; the keys' format is checked where they are parsed (`TokenCipher`, at boot). */
+function resolveEncryption(options: TwitchAuthModuleOptions) {
+  const previousEncryptionKeys = options.previousEncryptionKeys ?? [];
+  if (!Array.isArray(previousEncryptionKeys)) throw new TwitchAuthConfigError('previousEncryptionKeys must be an array of keys (strings).');
+  const acceptPlaintextTokens = options.acceptPlaintextTokens ?? false;
+  if (typeof acceptPlaintextTokens !== 'boolean') throw new TwitchAuthConfigError('acceptPlaintextTokens must be true or false.');
+  return { encryptionKey: optionalText(options.encryptionKey, 'encryptionKey'), previousEncryptionKeys, acceptPlaintextTokens };
 }
 
 /** What inspection and JSON show of resolved options: each secret that is set reads `[hidden]`. */
