@@ -57,6 +57,10 @@ function secondsFromEnv(config: ConfigService, name: string): number | undefined
           redirectUri: config.get<string>('TWITCH_REDIRECT_URI') ?? `http://localhost:${port}/oauth/callback`,
           defaultScopes: ['chat:read'],
           encryptionKey: config.get<string>('TWITCH_AUTH_ENCRYPTION_KEY'),
+          previousEncryptionKeys: (config.get<string>('TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS') ?? '')
+            .split(',')
+            .map((key) => key.trim())
+            .filter((key) => key !== ''),
           eventSub: eventSubSecret ? { secret: eventSubSecret, publicUrl: config.get<string>('TWITCH_PUBLIC_URL') } : undefined,
           twitch: {
             idBaseUrl: config.get<string>('TWITCH_ID_BASE_URL'),

@@ -70,6 +70,7 @@ function cliModule(config: DynamicModule, overrides: CliContextOverrides): Dynam
             clientSecret: config.get<string>('TWITCH_CLIENT_SECRET') || undefined,
             redirectUri: overrides.redirectUri ?? (config.get<string>('TWITCH_REDIRECT_URI') || undefined),
             encryptionKey: config.get<string>('TWITCH_AUTH_ENCRYPTION_KEY') || undefined,
+            previousEncryptionKeys: keyList(config.get<string>('TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS')),
             maintenance: { enabled: false },
             twitch: {
               idBaseUrl: config.get<string>('TWITCH_ID_BASE_URL') || undefined,
@@ -83,7 +84,23 @@ function cliModule(config: DynamicModule, overrides: CliContextOverrides): Dynam
 }
 
 /** Builds the application context, runs `work` with the TokenService, and always closes the context. */
-export async function withTokenService<T>(work: (tokens: TokenService) => Promise<T>, overrides: CliContextOverrides = {}): Promise<T> {
+export function withTokenService<T>(work: (tokens: TokenService) => Promise<T>, overrides: CliContextOverrides = {}): Promise<T> {
+  return withTwitchAuth((app) => work(app.get(TokenService)), overrides);
+}
+
+/** A comma-separated list of keys (`TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS`); blanks are dropped. */
+export function keyList(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key !== '');
+}
+
+/** Builds the application context, runs `work` with it, and always closes the context. */
+export async function withTwitchAuth<T>(
+  work: (app: INestApplicationContext) => Promise<T>,
+  overrides: CliContextOverrides = {},
+): Promise<T> {
   // `.env` is loaded first, so a missing client id fails before any database is opened.
   const config = await loadEnvironment();
   requireClientId(process.env.TWITCH_CLIENT_ID);
@@ -92,7 +109,7 @@ export async function withTokenService<T>(work: (tokens: TokenService) => Promis
     abortOnError: false,
   });
   try {
-    return await work(app.get(TokenService));
+    return await work(app);
   } finally {
     await app.close();
   }

@@ -6,6 +6,7 @@ import { loadEnvironment, withTokenService } from './cli-context.js';
 import { who } from './format.js';
 import { checkLoopbackRedirectUri, loginWithBrowser } from './login-browser.js';
 import { loginWithDevice } from './login-device.js';
+import { registerRotateKeyCommand } from './rotate-key-command.js';
 import { listTokens, refreshToken, revokeToken, validateTokens, type CliOutput } from './token-commands.js';
 
 /** Port of the browser login's loopback redirect URI when neither --port nor TWITCH_REDIRECT_URI says otherwise. */
@@ -17,6 +18,7 @@ Environment (or a .env file in the working directory):
   TWITCH_CLIENT_SECRET        the Client Secret (absent for public clients: use login --device)
   TWITCH_REDIRECT_URI         browser login: a loopback URL such as http://localhost:${DEFAULT_LOGIN_PORT}/callback
   TWITCH_AUTH_ENCRYPTION_KEY  the app's encryption key, when tokens are encrypted at rest
+  TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS  older keys still read during a rotation, comma-separated
   DATABASE_URL                default sqlite:data/twitch-auth.sqlite (postgres://... for Postgres)
   TWITCH_ID_BASE_URL, TWITCH_HELIX_BASE_URL   Twitch endpoints (tests point them at FakeTwitch)
   DEBUG                       set to print Nest logs and stack traces`;
@@ -96,6 +98,7 @@ export function buildProgram(output: CliOutput, signal: AbortSignal): Command {
     .description('Revoke a token at Twitch and delete it from the database')
     .action((userId: string) => withTokenService((tokens) => revokeToken(tokens, userId, output)));
 
+  registerRotateKeyCommand(program, output, signal);
   return program;
 }
 

@@ -31,6 +31,8 @@ export {
   TwitchAuthShuttingDownError,
   TokenDecryptionError,
   EncryptionKeyMissingError,
+  PlaintextTokenError,
+  EncryptionKeyRequiredError,
 } from './tokens/token.errors.js';
 export {
   TwitchRequestError,
@@ -61,6 +63,9 @@ export type { TokenInfo, AccessTokenData } from './tokens/access-token.js';
 export type { TokenSource, TokenSourceRequest, TokenSourceResult, TokenSourceReason } from './tokens/token-source.interface.js';
 export type { WaitForDeviceTokenOptions, DevicePollEvent } from './tokens/device-flow.js';
 export { TokenCipher } from './tokens/token-cipher.js';
+export type { TokenCipherOptions, TokenColumn, SecretPlace, RevealedSecret } from './tokens/token-cipher.js';
+export { TokenKeyRotator } from './tokens/token-key-rotation.js';
+export type { KeyRotationOptions, KeyRotationProgress, KeyRotationResult } from './tokens/token-key-rotation.js';
 
 // Twitch wire layer
 export { TwitchIdentityClient } from './twitch/twitch-identity.client.js';

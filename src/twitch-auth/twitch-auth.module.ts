@@ -24,6 +24,7 @@ import { AppTokenProvider } from './tokens/app-token.provider.js';
 import { DeviceFlowPoller } from './tokens/device-flow.js';
 import { TokenCache } from './tokens/token-cache.js';
 import { TokenCipher } from './tokens/token-cipher.js';
+import { TokenKeyRotator } from './tokens/token-key-rotation.js';
 import { TokenRefresher } from './tokens/token-refresher.js';
 import type { TokenSource } from './tokens/token-source.interface.js';
 import { TokenStore } from './tokens/token-store.js';
@@ -122,7 +123,8 @@ export class TwitchAuthModule {
       },
       {
         provide: TokenCipher,
-        useFactory: (o: ResolvedTwitchAuthOptions) => new TokenCipher(o.encryptionKey),
+        useFactory: (o: ResolvedTwitchAuthOptions) =>
+          new TokenCipher(o.encryptionKey, { previousKeys: o.previousEncryptionKeys, acceptPlaintext: o.acceptPlaintextTokens }),
         inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
       },
       {
@@ -146,6 +148,7 @@ export class TwitchAuthModule {
       AppTokenProvider,
       DeviceFlowPoller,
       TokenService,
+      TokenKeyRotator,
     ];
     if (structure.tokenSource) {
       providers.push(structure.tokenSource, { provide: TWITCH_AUTH_TOKEN_SOURCE, useExisting: structure.tokenSource });
@@ -153,6 +156,7 @@ export class TwitchAuthModule {
     const controllers: Type[] = [];
     const exports: NonNullable<TwitchAuthModuleParts['exports']> = [
       TokenService,
+      TokenKeyRotator,
       TokenRepository,
       ClaimStore,
       TwitchIdentityClient,

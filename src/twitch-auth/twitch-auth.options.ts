@@ -86,8 +86,25 @@ export interface TwitchAuthModuleOptions {
   defaultScopes?: string[];
   /** Default 'memory' (with a startup warning). */
   storage?: TokenStorageOption;
-  /** 32 bytes as base64 or hex; tokens are AES-256-GCM encrypted at rest when set. */
+  /**
+   * 32 bytes as base64 or hex; tokens are AES-256-GCM encrypted at rest when
+   * set, each bound to its user and column. Once set, a plain stored token is
+   * refused (see `acceptPlaintextTokens`). See "Encryption at rest" in the README.
+   */
   encryptionKey?: string;
+  /**
+   * Keys tokens may still be encrypted with, during a key rotation: read with
+   * any of them, always written with `encryptionKey`. Drop one once
+   * `twitch-auth rotate-key` has rewritten every row. Same format as `encryptionKey`.
+   */
+  previousEncryptionKeys?: string[];
+  /**
+   * TEMPORARY migration switch: serve plain stored tokens although
+   * `encryptionKey` is set (each is encrypted by its row's next write). Logs a
+   * warning at startup while set. Prefer `twitch-auth rotate-key`, which
+   * encrypts every plain row at once; then remove this option. Default false.
+   */
+  acceptPlaintextTokens?: boolean;
   oauth?: OAuthRouteOptions;
   eventSub?: EventSubOptions;
   maintenance?: MaintenanceOptions;
@@ -107,6 +124,8 @@ export interface ResolvedTwitchAuthOptions {
   redirectUri: string;
   defaultScopes: string[];
   encryptionKey: string | null;
+  previousEncryptionKeys: string[];
+  acceptPlaintextTokens: boolean;
   oauth: Required<Omit<OAuthRouteOptions, 'successRedirect'>> & { successRedirect: string | null };
   eventSub: (Required<Omit<EventSubOptions, 'publicUrl'>> & { publicUrl: string | null }) | null;
   maintenance: Required<MaintenanceOptions>;
@@ -181,12 +200,21 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
-  const encryptionKey = optionalText(options.encryptionKey, 'encryptionKey');
-  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, encryptionKey, oauth, eventSub, maintenance, token, twitch };
+  const encryption = resolveEncryption(options);
+  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, ...encryption, oauth, eventSub, maintenance, token, twitch };
   // Every provider holds these options: inspecting one, however deep, must not print the secrets in them.
   Object.defineProperty(resolved, inspect.custom, { value: () => withSecretsHidden(resolved) });
   Object.defineProperty(resolved, 'toJSON', { value: () => withSecretsHidden(resolved) });
   return resolved;
+}
+
+/** The encryption options; the keys' format is checked where they are parsed (`TokenCipher`, at boot). */
+function resolveEncryption(options: TwitchAuthModuleOptions) {
+  const previousEncryptionKeys = options.previousEncryptionKeys ?? [];
+  if (!Array.isArray(previousEncryptionKeys)) throw new TwitchAuthConfigError('previousEncryptionKeys must be an array of keys (strings).');
+  const acceptPlaintextTokens = options.acceptPlaintextTokens ?? false;
+  if (typeof acceptPlaintextTokens !== 'boolean') throw new TwitchAuthConfigError('acceptPlaintextTokens must be true or false.');
+  return { encryptionKey: optionalText(options.encryptionKey, 'encryptionKey'), previousEncryptionKeys, acceptPlaintextTokens };
 }
 
 /** What inspection and JSON show of resolved options: each secret that is set reads `[hidden]`. */
@@ -196,6 +224,7 @@ function withSecretsHidden(options: ResolvedTwitchAuthOptions): Record<string, u
     ...options,
     clientSecret: hide(options.clientSecret),
     encryptionKey: hide(options.encryptionKey),
+    previousEncryptionKeys: options.previousEncryptionKeys.map(() => HIDDEN),
     eventSub: options.eventSub && {
       ...options.eventSub,
       secret: HIDDEN,

@@ -45,7 +45,7 @@ describe('encryption at rest (SQLite file)', () => {
     const dump = JSON.stringify(row);
     expect(dump).not.toContain(issued.accessToken);
     expect(dump).not.toContain(issued.refreshToken);
-    expect(String(row.access_token)).toMatch(/^enc:v1:/);
+    expect(String(row.access_token)).toMatch(/^enc:v2:/);
 
     const again = await createTestApp({ fake, databaseUrl, options: { encryptionKey: key } });
     try {

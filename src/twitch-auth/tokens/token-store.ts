@@ -7,8 +7,8 @@ import {
   type UpdateCondition,
 } from '../storage/token-repository.interface.js';
 import { AccessToken, type TokenInfo } from './access-token.js';
-import { TokenCipher } from './token-cipher.js';
-import { EncryptionKeyMissingError, TokenDecryptionError } from './token.errors.js';
+import { TokenCipher, type TokenColumn } from './token-cipher.js';
+import { EncryptionKeyMissingError, PlaintextTokenError, TokenDecryptionError } from './token.errors.js';
 import { internScopes } from './scopes.js';
 
 /** A stored row with its secrets in plain text. Never leaves the library. */
@@ -17,7 +17,9 @@ export type PlainToken = StoredToken;
 /**
  * The repository seen through the cipher: secrets are encrypted on the way in
  * and decrypted on the way out. A row that does not decrypt raises a clear
- * error and is never written over.
+ * error and is never written over. A row whose secrets are in an older form
+ * (v1, a previous key, plain during a migration) is rewritten in the current
+ * form by its next write.
  */
 @Injectable()
 export class TokenStore {
@@ -40,20 +42,32 @@ export class TokenStore {
   }
 
   async save(token: NewStoredToken): Promise<PlainToken> {
-    const stored = await this.repository.save({
-      ...token,
-      accessToken: this.cipher.encrypt(token.accessToken),
-      refreshToken: token.refreshToken === null ? null : this.cipher.encrypt(token.refreshToken),
-    });
+    const stored = await this.repository.save({ ...token, ...this.seal(token.userId, token) });
     return { ...stored, accessToken: token.accessToken, refreshToken: token.refreshToken };
   }
 
   async update(userId: string, changes: StoredTokenChanges, condition?: UpdateCondition): Promise<PlainToken | null> {
-    const encrypted: StoredTokenChanges = { ...changes };
-    if (changes.accessToken !== undefined) encrypted.accessToken = this.cipher.encrypt(changes.accessToken);
-    if (changes.refreshToken !== undefined && changes.refreshToken !== null)
-      encrypted.refreshToken = this.cipher.encrypt(changes.refreshToken);
-    return this.decode(await this.repository.update(userId, encrypted, condition));
+    const encrypted: StoredTokenChanges = { ...changes, ...this.seal(userId, changes) };
+    const written = await this.repository.update(userId, encrypted, condition);
+    if (!written) return null;
+    const opened = this.open(written);
+    if (opened.current) return opened.token;
+    // The untouched secret is still in an older form: this write is its chance to move to the current one.
+    const upgraded = await this.repository.update(userId, this.seal(userId, opened.token), { version: written.version });
+    return upgraded ? this.decode(upgraded) : opened.token;
+  }
+
+  /**
+   * Rewrites `row`'s secrets with the current key unless they already are;
+   * plain values are encrypted whatever `acceptPlaintextTokens` says. Only
+   * writes if the row is unchanged since it was read (`version`): `'changed'`
+   * means read it again and retry. Throws like `decode` for a row no key opens.
+   */
+  async reseal(row: StoredToken): Promise<'current' | 'rewritten' | 'changed'> {
+    if (this.isCurrent(row)) return 'current';
+    const opened = this.open(row, true);
+    const written = await this.repository.update(row.userId, this.seal(row.userId, opened.token), { version: row.version });
+    return written ? 'rewritten' : 'changed';
   }
 
   async delete(userId: string): Promise<boolean> {
@@ -75,19 +89,49 @@ export class TokenStore {
     await this.repository.releaseLease(userId, owner);
   }
 
-  /** Decrypts a row's secrets; throws `TokenDecryptionError` / `EncryptionKeyMissingError`. */
-  decode(row: StoredToken | null): PlainToken | null {
-    if (!row) return null;
-    const accessToken = this.reveal(row.userId, row.accessToken);
-    const refreshToken = row.refreshToken === null ? null : this.reveal(row.userId, row.refreshToken);
-    return { ...row, accessToken, refreshToken };
+  /** True when `row`'s secrets are already in the form a write would give them (false too when they do not decrypt). */
+  isCurrent(row: StoredToken): boolean {
+    try {
+      return this.open(row, true).current;
+    } catch {
+      return false;
+    }
   }
 
-  private reveal(userId: string, value: string): string {
-    const plain = this.cipher.decrypt(value);
-    if (plain === 'no-key') throw new EncryptionKeyMissingError(userId);
-    if (plain === 'wrong-key') throw new TokenDecryptionError(userId);
-    return plain;
+  /** Decrypts a row's secrets; throws `TokenDecryptionError`, `PlaintextTokenError` or `EncryptionKeyMissingError`. */
+  decode(row: StoredToken | null): PlainToken | null {
+    return row ? this.open(row).token : null;
+  }
+
+  /** The row decrypted, and whether both secrets are already in the form a write would give them. */
+  private open(row: StoredToken, acceptPlaintext?: boolean): { token: PlainToken; current: boolean } {
+    const access = this.reveal(row.userId, 'access_token', row.accessToken, acceptPlaintext);
+    const refresh = row.refreshToken === null ? null : this.reveal(row.userId, 'refresh_token', row.refreshToken, acceptPlaintext);
+    return {
+      token: { ...row, accessToken: access.plain, refreshToken: refresh?.plain ?? null },
+      current: access.current && (refresh?.current ?? true),
+    };
+  }
+
+  private reveal(userId: string, column: TokenColumn, value: string, acceptPlaintext?: boolean): { plain: string; current: boolean } {
+    const revealed = this.cipher.decrypt(value, { userId, column }, acceptPlaintext);
+    if (!('failure' in revealed)) return revealed;
+    if (revealed.failure === 'no-key') throw new EncryptionKeyMissingError(userId);
+    if (revealed.failure === 'plaintext') throw new PlaintextTokenError(userId);
+    throw new TokenDecryptionError(userId);
+  }
+
+  /** The secrets among `fields`, encrypted for `userId`'s row (a null refresh token stays null). */
+  private seal(
+    userId: string,
+    fields: { accessToken?: string; refreshToken?: string | null },
+  ): Pick<StoredTokenChanges, 'accessToken' | 'refreshToken'> {
+    const sealed: Pick<StoredTokenChanges, 'accessToken' | 'refreshToken'> = {};
+    if (fields.accessToken !== undefined) sealed.accessToken = this.cipher.encrypt(fields.accessToken, { userId, column: 'access_token' });
+    if (fields.refreshToken !== undefined)
+      sealed.refreshToken =
+        fields.refreshToken === null ? null : this.cipher.encrypt(fields.refreshToken, { userId, column: 'refresh_token' });
+    return sealed;
   }
 }
 

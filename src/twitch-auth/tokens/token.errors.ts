@@ -51,11 +51,37 @@ export class TokenLeaseTimeoutError extends TwitchAuthError {
   }
 }
 
-/** A stored token could not be decrypted: wrong `encryptionKey`, or a corrupted row. The row is left untouched. */
+/**
+ * A stored token could not be decrypted: no configured key opens it at this
+ * row and column (wrong or dropped key, a ciphertext copied from another row
+ * or column, or a corrupted row). Nothing is served and the row is left untouched.
+ */
 export class TokenDecryptionError extends TwitchAuthError {
   constructor(readonly userId: string) {
     super(
-      `The stored token of user ${userId} could not be decrypted: encryptionKey differs from the key it was stored with (or the row is corrupted). The row was left untouched; restore the previous key.`,
+      `The stored token of user ${userId} could not be decrypted: neither encryptionKey nor any of previousEncryptionKeys opens it for this user. The row was left untouched. If the key changed, put the key it was stored with in previousEncryptionKeys; if the value was copied from another row or column (or is corrupted), it is refused: have the user authorize again.`,
+    );
+  }
+}
+
+/**
+ * A stored token is plain text although `encryptionKey` is set. Refused: in an
+ * encrypted store a plain value can only be a leftover of the time before the
+ * key, or planted.
+ */
+export class PlaintextTokenError extends TwitchAuthError {
+  constructor(readonly userId: string) {
+    super(
+      `The stored token of user ${userId} is not encrypted although encryptionKey is set, so it is refused (it may have been planted). The row was left untouched. If the key was just added to an existing store, run "twitch-auth rotate-key" to encrypt every row (or set acceptPlaintextTokens: true until then).`,
+    );
+  }
+}
+
+/** A key rotation was asked for without a key to rewrite with. */
+export class EncryptionKeyRequiredError extends TwitchAuthError {
+  constructor() {
+    super(
+      'Rotating needs encryptionKey (TWITCH_AUTH_ENCRYPTION_KEY), the key every token is rewritten with: set it, and put the old key in previousEncryptionKeys (TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS).',
     );
   }
 }

@@ -76,6 +76,11 @@ export class TokenService implements OnApplicationBootstrap {
     if (this.store.repository instanceof InMemoryTokenRepository) {
       this.logger.warn("Tokens are kept in memory and lost on restart: set storage: 'typeorm' (or your own TokenRepository) to keep them.");
     }
+    if (this.options.acceptPlaintextTokens && this.options.encryptionKey) {
+      this.logger.warn(
+        'acceptPlaintextTokens is set: plain stored tokens are served although encryptionKey is set. Run "twitch-auth rotate-key" to encrypt every row, then remove the option.',
+      );
+    }
     if (this.options.token) {
       const deps = { identity: this.identity, store: this.store, tokens: this, logger: this.logger };
       await seedSimpleModeToken(deps, this.options.token.accessToken, this.options.token.refreshToken);
