@@ -128,7 +128,7 @@ export class MaintenanceTick {
   private async refresh(row: StoredToken): Promise<Outcome> {
     const now = Date.now();
     // The due-query reads `refreshBeforeExpirySeconds` ahead; short-lived tokens are not due before half their life.
-    if (this.leasedElsewhere(row, now) || refreshDueAt(row, this.settings.refreshBeforeMs) > now) return 'skipped';
+    if (refreshDueAt(row, this.settings.refreshBeforeMs) > now) return 'skipped';
     const seen = this.deps.store.decode(row)!.accessToken;
     return this.guard(async () => {
       const result = await this.deps.refresher.refresh(row.userId, seen, { skipIfLeased: true });
@@ -139,7 +139,6 @@ export class MaintenanceTick {
 
   private async validate(row: StoredToken): Promise<Outcome> {
     const now = Date.now();
-    if (this.leasedElsewhere(row, now)) return 'skipped';
     return this.guard(async () => {
       const result = await this.deps.refresher.validate(row.userId, { skipIfLeased: true, seenLastValidatedAt: row.lastValidatedAt });
       return (result.lastValidatedAt ?? 0) >= now ? 'validated' : 'skipped';
@@ -155,17 +154,6 @@ export class MaintenanceTick {
       if (error instanceof TokenLeaseTimeoutError || error instanceof TokenNotFoundError) return 'skipped';
       throw error;
     }
-  }
-
-  /**
-   * A cheap skip of a lease another instance plainly holds. Anything less
-   * plain (a deadline passed, or further ahead than any lease lasts: clocks
-   * differ) goes to the refresher, whose lease takes over only a lease it
-   * watched go stale.
-   */
-  private leasedElsewhere(row: StoredToken, now: number): boolean {
-    if (row.leaseOwner === null || row.leaseOwner === this.deps.refresher.instanceId || row.leaseExpiresAt === null) return false;
-    return row.leaseExpiresAt > now && row.leaseExpiresAt <= now + this.deps.refresher.timings.leaseTtlMs;
   }
 
   /** App tokens live in each process's memory, so every instance validates its own on the same period. */
