@@ -17,6 +17,7 @@ import { ClaimStore } from './storage/claim-store.interface.js';
 import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
 import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
+import { warnIfTokensInPlainText } from './storage/plain-text-warning.js';
 import { TokenRepository } from './storage/token-repository.interface.js';
 import { TypeOrmTokenRepository } from './storage/typeorm/typeorm-token.repository.js';
 import { twitchAuthEntities } from './storage/typeorm/index.js';
@@ -122,7 +123,10 @@ export class TwitchAuthModule {
       },
       {
         provide: TokenCipher,
-        useFactory: (o: ResolvedTwitchAuthOptions) => new TokenCipher(o.encryptionKey),
+        useFactory: (o: ResolvedTwitchAuthOptions) => {
+          warnIfTokensInPlainText(storage, o.encryptionKey);
+          return new TokenCipher(o.encryptionKey);
+        },
         inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
       },
       {
