@@ -8,10 +8,10 @@ import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '.
 export const USER_AUTHORIZATION_REVOKE = 'user.authorization.revoke';
 
 /** Revocation statuses that say the user's grant itself is gone, not just the subscription. */
-const GRANT_GONE: Readonly<Record<string, string>> = {
-  authorization_revoked: 'the user revoked the authorization of this application on Twitch',
-  user_removed: 'the user no longer exists on Twitch',
-};
+const GRANT_GONE: ReadonlyMap<unknown, string> = new Map([
+  ['authorization_revoked', 'the user revoked the authorization of this application on Twitch'],
+  ['user_removed', 'the user no longer exists on Twitch'],
+]);
 
 /**
  * Condition fields naming a user, in the order that decides whose
@@ -43,7 +43,7 @@ export class EventSubTokenRevoker {
 
   /** Marks the user of a revoked subscription when the revocation says the grant is gone. */
   async revocation(body: WireEventSubRevocationBody, timestamp: string): Promise<void> {
-    const reason = GRANT_GONE[body.subscription.status];
+    const reason = GRANT_GONE.get(body.subscription.status);
     const userId = conditionUser(body.subscription.condition);
     if (reason === undefined || userId === null) return;
     await this.markRevoked(userId, reason, timestamp);
