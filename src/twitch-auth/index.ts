@@ -90,6 +90,11 @@ export * from './storage/typeorm/index.js';
 export { OAuthStateService, OAUTH_STATE_COOKIE_PREFIX } from './oauth/oauth-state.service.js';
 export type { IssuedOAuthState, OAuthStateIssueOptions, VerifiedOAuthState } from './oauth/oauth-state.service.js';
 export { OAuthStateError } from './oauth/oauth.errors.js';
+export {
+  CODE_EXCHANGE_RETRY_AFTER_SECONDS,
+  MAX_CONCURRENT_CODE_EXCHANGES,
+  MAX_QUEUED_CODE_EXCHANGES,
+} from './oauth/code-exchange-limiter.js';
 export type { OAuthFailureReason, OAuthStateFailureReason } from './oauth/oauth.errors.js';
 
 // EventSub: webhook receiver, signature verification, subscription management

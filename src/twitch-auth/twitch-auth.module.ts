@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { Logger, Module, type DynamicModule, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from './twitch-auth.constants.js';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
@@ -17,6 +17,7 @@ import { ClaimStore } from './storage/claim-store.interface.js';
 import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
 import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
+import { warnIfTokensInPlainText } from './storage/plain-text-warning.js';
 import { TokenRepository } from './storage/token-repository.interface.js';
 import { TypeOrmTokenRepository } from './storage/typeorm/typeorm-token.repository.js';
 import { twitchAuthEntities } from './storage/typeorm/index.js';
@@ -123,8 +124,10 @@ export class TwitchAuthModule {
       },
       {
         provide: TokenCipher,
-        useFactory: (o: ResolvedTwitchAuthOptions) =>
-          new TokenCipher(o.encryptionKey, { previousKeys: o.previousEncryptionKeys, acceptPlaintext: o.acceptPlaintextTokens }),
+        useFactory: (o: ResolvedTwitchAuthOptions) => {
+          warnIfTokensInPlainText(storage, o.encryptionKey);
+          return new TokenCipher(o.encryptionKey, { previousKeys: o.previousEncryptionKeys, acceptPlaintext: o.acceptPlaintextTokens });
+        },
         inject: [TWITCH_AUTH_RESOLVED_OPTIONS],
       },
       {
@@ -224,11 +227,19 @@ function claimStoreProvider(storage: TokenStorageOption): Provider {
   if (storage === 'typeorm') return { provide: ClaimStore, useClass: TypeOrmClaimStore };
   return {
     provide: ClaimStore,
-    useFactory: (repository: TokenRepository & Partial<ClaimStore>) =>
-      typeof repository.claim === 'function' ? (repository as unknown as ClaimStore) : new InMemoryClaimStore(),
+    useFactory: (repository: TokenRepository & Partial<ClaimStore>) => {
+      if (typeof repository.claim === 'function') return repository as unknown as ClaimStore;
+      // Memory storage is one process by nature; a custom repository is usually shared, and this would silently not be.
+      if (storage !== 'memory') new Logger('TwitchAuth').warn(CUSTOM_REPOSITORY_WITHOUT_CLAIMS);
+      return new InMemoryClaimStore();
+    },
     inject: [TokenRepository],
   };
 }
+
+/** Logged at startup when a custom repository leaves claims to this process's memory. */
+export const CUSTOM_REPOSITORY_WITHOUT_CLAIMS =
+  "The custom token repository does not implement ClaimStore, so EventSub de-duplication and OAuth state single-use are per process: with several instances, a message Twitch delivers to two of them is dispatched twice and a state can be redeemed once per instance. Implement ClaimStore's claim(namespace, key, expiresAt) on the repository, atomic across instances (see TypeOrmClaimStore), to share them.";
 
 function repositoryProvider(storage: TokenStorageOption): Provider {
   if (storage === 'memory') return { provide: TokenRepository, useClass: InMemoryTokenRepository };

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { decideAtTwitch } from '../oauth/oauth-client.js';
 import { startFake } from '../support/secrets-guard.js';
@@ -60,6 +60,15 @@ describe('twitch-auth CLI (node dist/cli/main.js against FakeTwitch)', () => {
     expect(table.stdout).toContain('No tokens stored');
     const json = await cli(['list', '--json']);
     expect(JSON.parse(json.stdout)).toEqual([]);
+  });
+
+  it('creates a missing database private to its owner: folders 0700, the SQLite file and any -wal/-shm 0600', async () => {
+    const file = `${dir.path}/fresh/data/cli.sqlite`;
+    const result = await cli(['list'], { DATABASE_URL: `sqlite:${file}` });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect([mode(`${dir.path}/fresh`), mode(`${dir.path}/fresh/data`), mode(file)]).toEqual([0o700, 0o700, 0o600]);
+    // SQLite removes -wal and -shm when the last connection closes; any left behind must be private too.
+    for (const extra of [`${file}-wal`, `${file}-shm`]) if (existsSync(extra)) expect(mode(extra)).toBe(0o600);
   });
 
   it('login --device prints the code, completes when the user approves, and stores the token', async () => {
@@ -193,3 +202,7 @@ describe('twitch-auth CLI (node dist/cli/main.js against FakeTwitch)', () => {
     expect(fake.countRequests({ path: '/oauth2/token', grantType: 'authorization_code' })).toBe(1);
   });
 });
+
+function mode(path: string): number {
+  return statSync(path).mode & 0o777;
+}

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { ensureBuilt } from '../support/build.js';
 import { DemoProcess, killAllDemos } from '../support/demo-process.js';
 import { tempDir } from '../support/temp.js';
@@ -9,7 +10,7 @@ describe('the demo app without Twitch credentials', () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    demo = await DemoProcess.start('offline', { DATABASE_URL: `sqlite:${dir.path}/demo.sqlite` }, dir.path);
+    demo = await DemoProcess.start('offline', { DATABASE_URL: `sqlite:${dir.path}/data/demo.sqlite` }, dir.path);
   }, 120_000);
   afterAll(async () => {
     await killAllDemos();
@@ -23,6 +24,18 @@ describe('the demo app without Twitch credentials', () => {
     expect(await page.text()).toContain('running against the bundled FakeTwitch');
     expect(await (await fetch(`${demo.url}/tokens`)).json()).toEqual([]);
     expect((await fetch(`${demo.url}/health`)).status).toBe(200);
+  });
+
+  it('keeps its token database private: folder 0700, the SQLite file, -wal and -shm 0600', () => {
+    const file = `${dir.path}/data/demo.sqlite`;
+    const modes = [`${dir.path}/data`, file, `${file}-wal`, `${file}-shm`].map((path) => statSync(path).mode & 0o777);
+    expect(modes).toEqual([0o700, 0o600, 0o600, 0o600]);
+  });
+
+  it('warns once that its tokens are stored in plain text, and how to set a key', () => {
+    const warnings = demo.output.match(/tokens are stored in plain text/g) ?? [];
+    expect(warnings).toHaveLength(1);
+    expect(demo.output).toMatch(/plain text.*encryptionKey.*TWITCH_AUTH_ENCRYPTION_KEY/);
   });
 
   it('starts the OAuth flow at FakeTwitch and stops cleanly on SIGTERM', async () => {

@@ -1,5 +1,12 @@
 import { DataSource } from 'typeorm';
-import { InMemoryClaimStore, TypeOrmClaimStore, dataSourceOptionsFromUrl, type ClaimStore } from '../../src/twitch-auth/index.js';
+import {
+  EVENTSUB_CLAIM_NAMESPACE,
+  IN_MEMORY_CLAIM_LIMIT,
+  InMemoryClaimStore,
+  TypeOrmClaimStore,
+  dataSourceOptionsFromUrl,
+  type ClaimStore,
+} from '../../src/twitch-auth/index.js';
 import { requirePostgres, type ThrowawayPostgres } from '../support/postgres.js';
 import { tempDir } from '../support/temp.js';
 
@@ -109,5 +116,19 @@ describe('InMemoryClaimStore at its bound', () => {
     await store.claim('ns', 'a', Date.now() + 60_000);
     await store.claim('ns', 'b', Date.now() + 60_000);
     expect(await store.claim('ns', 'a', Date.now() + 60_000)).toBe(false);
+  });
+});
+
+describe('InMemoryClaimStore namespaces', () => {
+  it('a flood of OAuth states past the bound does not evict a live EventSub message id: its redelivery is still a duplicate', async () => {
+    const store = new InMemoryClaimStore();
+    const until = Date.now() + 60_000;
+    expect(await store.claim(EVENTSUB_CLAIM_NAMESPACE, 'message-1', until)).toBe(true);
+    // The namespace OAuthStateService redeems states in; anyone can start authorizations.
+    for (let i = 0; i <= IN_MEMORY_CLAIM_LIMIT; i++) await store.claim('oauth-state', `state-${i}`, until);
+    expect(await store.claim(EVENTSUB_CLAIM_NAMESPACE, 'message-1', until)).toBe(false);
+    // The flooded namespace is bounded on its own.
+    expect(store.size).toBe(IN_MEMORY_CLAIM_LIMIT + 1);
+    expect(await store.claim('oauth-state', 'state-0', until)).toBe(true);
   });
 });

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, eventSubEventName } from '../twitch-auth.events.js';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { toEventSubEvent, toEventSubSubscription } from './eventsub.converters.js';
+import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
 import type { EventSubNotification, EventSubRevocation } from './eventsub.types.js';
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
@@ -29,7 +30,10 @@ export interface EventSubMessageMeta {
 export class EventSubDispatcher {
   private readonly logger = new Logger('TwitchAuth');
 
-  constructor(private readonly events: TwitchAuthEventPublisher) {}
+  constructor(
+    private readonly events: TwitchAuthEventPublisher,
+    private readonly revoker: EventSubTokenRevoker,
+  ) {}
 
   /**
    * Who listens to a notification: the generic event, and the typed event's
@@ -46,9 +50,17 @@ export class EventSubDispatcher {
 
   /**
    * Emits `twitch.eventsub.notification` and `twitch.eventsub.<type>` to
-   * `audience` (from `notificationAudience`), with one shared payload.
+   * `audience` (from `notificationAudience`; null: nobody), with one shared
+   * payload. A `user.authorization.revoke` first marks the user's token.
    */
-  async dispatchNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta, audience: NotificationAudience): Promise<void> {
+  async dispatchNotification(
+    body: WireEventSubNotificationBody,
+    meta: EventSubMessageMeta,
+    audience: NotificationAudience | null,
+  ): Promise<void> {
+    // Before the events: a listener reading the user's token must already see it revoked.
+    await this.revoker.notification(body, meta.timestamp);
+    if (audience === null) return;
     let payload: EventSubNotification;
     try {
       const subscription = toEventSubSubscription(body.subscription);
@@ -71,8 +83,9 @@ export class EventSubDispatcher {
     }
   }
 
-  /** Emits `twitch.eventsub.revocation`. */
+  /** Emits `twitch.eventsub.revocation`, after marking the user's token when the revocation says the grant is gone. */
   async dispatchRevocation(body: WireEventSubRevocationBody, meta: EventSubMessageMeta): Promise<void> {
+    await this.revoker.revocation(body, meta.timestamp);
     let payload: EventSubRevocation;
     try {
       const subscription = toEventSubSubscription(body.subscription);

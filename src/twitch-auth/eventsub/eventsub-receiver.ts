@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { EventSubDeduplicator } from './eventsub-deduplicator.js';
 import { EventSubDispatcher, type EventSubMessageMeta } from './eventsub-dispatcher.js';
+import { USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
 import { EventSubNotConfiguredError, EventSubRawBodyMissingError } from './eventsub.errors.js';
 import { EventSubVerifier, type EventSubRejection } from './eventsub-signature.js';
 
@@ -136,9 +137,9 @@ export class EventSubReceiver implements OnModuleInit {
       return { status: 204, afterResponse: () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta) };
     }
     const notification = body as unknown as WireEventSubNotificationBody;
-    // Nothing is scheduled for a notification no listener would receive.
+    // Nothing is scheduled for a notification no listener would receive, unless it revokes a user's token.
     const audience = this.dispatcher.notificationAudience(notification);
-    if (audience === null) return { status: 204 };
+    if (audience === null && notification.subscription.type !== USER_AUTHORIZATION_REVOKE) return { status: 204 };
     return { status: 204, afterResponse: () => this.dispatcher.dispatchNotification(notification, meta, audience) };
   }
 

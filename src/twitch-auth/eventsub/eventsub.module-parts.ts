@@ -8,6 +8,7 @@ import { EventSubDeduplicator } from './eventsub-deduplicator.js';
 import { EVENTSUB_DIRECT_PATH, EventSubDirectRoute } from './eventsub-direct-route.js';
 import { EventSubDispatcher } from './eventsub-dispatcher.js';
 import { EventSubReceiver } from './eventsub-receiver.js';
+import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
 import { EventSubVerifier } from './eventsub-signature.js';
 import { createEventSubController } from './eventsub.controller.js';
 import { EVENTSUB_MOUNTED_PATH, EventSubService } from './eventsub.service.js';
@@ -40,6 +41,7 @@ export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
     },
     EventSubDeduplicator,
     EventSubDispatcher,
+    EventSubTokenRevoker,
     EventSubService,
   ];
   if (!routes.eventSub) return { providers, exports: [EventSubService, TwitchHelixClient] };

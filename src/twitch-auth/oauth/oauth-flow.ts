@@ -23,6 +23,8 @@ export interface OAuthReply {
   location?: string;
   /** Set for pages. */
   html?: string;
+  /** Extra response headers (e.g. `Retry-After`). */
+  headers?: Record<string, string>;
   setCookies: string[];
 }
 

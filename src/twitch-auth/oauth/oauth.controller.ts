@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Inject, Logger, Query, Req, Res, type OnModul
 import { HttpAdapterHost } from '@nestjs/core';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { CodeExchangeLimiter, codeExchangeBusyReply } from './code-exchange-limiter.js';
 import { OAuthFlow, type OAuthReply, type OAuthRoutePaths } from './oauth-flow.js';
 import { OAUTH_PAGE_HEADERS } from './oauth.pages.js';
 
@@ -19,6 +20,7 @@ export function createOAuthController(routes: OAuthRoutePaths): Type {
     constructor(
       private readonly adapterHost: HttpAdapterHost,
       private readonly flow: OAuthFlow,
+      private readonly exchanges: CodeExchangeLimiter,
       @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     ) {}
 
@@ -51,12 +53,21 @@ export function createOAuthController(routes: OAuthRoutePaths): Type {
         this.adapterHost.httpAdapter.reply(response, undefined, 204);
         return;
       }
-      this.send(response, await this.flow.complete(query, cookie));
+      // Taken before the state is redeemed: a callback refused here can simply be reloaded later.
+      const turn = this.exchanges.tryEnter();
+      if (turn === null) return this.send(response, codeExchangeBusyReply());
+      const release = await turn;
+      try {
+        this.send(response, await this.flow.complete(query, cookie));
+      } finally {
+        release();
+      }
     }
 
     private send(response: unknown, reply: OAuthReply): void {
       const http = this.adapterHost.httpAdapter;
       for (const cookie of reply.setCookies) http.appendHeader(response, 'Set-Cookie', cookie);
+      for (const [name, value] of Object.entries(reply.headers ?? {})) http.setHeader(response, name, value);
       if (reply.location !== undefined) {
         http.setHeader(response, 'Cache-Control', 'no-store');
         http.setHeader(response, 'Referrer-Policy', 'no-referrer');

@@ -1,4 +1,5 @@
 import type { TwitchAuthModulePartsFactory } from '../twitch-auth.module-parts.js';
+import { CodeExchangeLimiter } from './code-exchange-limiter.js';
 import { createOAuthController } from './oauth.controller.js';
 import { OAUTH_ROUTES, OAuthFlow } from './oauth-flow.js';
 import { OAuthStateService } from './oauth-state.service.js';
@@ -10,7 +11,7 @@ import { OAuthStateService } from './oauth-state.service.js';
 export const oauthModuleParts: TwitchAuthModulePartsFactory = (routes) => {
   if (!routes.oauth) return { providers: [OAuthStateService], exports: [OAuthStateService] };
   return {
-    providers: [OAuthStateService, OAuthFlow, { provide: OAUTH_ROUTES, useValue: { ...routes.oauth } }],
+    providers: [OAuthStateService, OAuthFlow, CodeExchangeLimiter, { provide: OAUTH_ROUTES, useValue: { ...routes.oauth } }],
     controllers: [createOAuthController(routes.oauth)],
     exports: [OAuthStateService],
   };

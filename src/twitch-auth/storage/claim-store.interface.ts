@@ -2,6 +2,8 @@
  * Remembers one-time keys for a while so that several instances agree a key
  * was used once: an OAuth `state` may be redeemed once, an EventSub message
  * id dispatched once. The interface and its injection token share one name.
+ * A store that bounds its size must bound each namespace on its own: anyone
+ * can create OAuth states, and they must never push out live message ids.
  */
 export interface ClaimStore {
   /**

@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { DataSource } from 'typeorm';
 import { TwitchAuthConfigError } from '../../twitch-auth.errors.js';
 import { dataSourceOptionsFromUrl } from './database-url.js';
 import { twitchAuthEntities, twitchAuthMigrations } from './twitch-auth.schema.js';
@@ -17,6 +18,33 @@ describe('dataSourceOptionsFromUrl', () => {
     const options = dataSourceOptionsFromUrl(`sqlite:${relative(process.cwd(), file)}`);
     expect(options).toMatchObject({ type: 'sqlite', database: file, enableWAL: true, busyTimeout: expect.any(Number) });
     expect(existsSync(join(directory, 'deep', 'er'))).toBe(true);
+  });
+
+  it('creates a missing SQLite file 0600 in folders created 0700, and its -wal and -shm follow', async () => {
+    const folder = join(directory, 'private', 'data');
+    const file = join(folder, 'tokens.sqlite');
+    const options = dataSourceOptionsFromUrl(`sqlite:${file}`);
+    expect(mode(join(directory, 'private'))).toBe(0o700);
+    expect(mode(folder)).toBe(0o700);
+    expect(mode(file)).toBe(0o600);
+    const dataSource = await new DataSource(options).initialize();
+    try {
+      // Migrations wrote through the WAL: the driver created -wal and -shm next to the file while open.
+      expect([mode(file), mode(`${file}-wal`), mode(`${file}-shm`)]).toEqual([0o600, 0o600, 0o600]);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it('leaves the mode of an existing file and folder alone: their owner chose it', () => {
+    const folder = join(directory, 'shared');
+    mkdirSync(folder, { mode: 0o750 });
+    chmodSync(folder, 0o750);
+    const file = join(folder, 'tokens.sqlite');
+    writeFileSync(file, '');
+    chmodSync(file, 0o640);
+    dataSourceOptionsFromUrl(`sqlite:${file}`);
+    expect([mode(folder), mode(file)]).toEqual([0o750, 0o640]);
   });
 
   it('accepts absolute paths, with or without slashes after the scheme', () => {
@@ -73,3 +101,7 @@ describe('dataSourceOptionsFromUrl', () => {
     expect(() => dataSourceOptionsFromUrl('sqlite:')).toThrow(/DATABASE_URL.*needs a file path/);
   });
 });
+
+function mode(path: string): number {
+  return statSync(path).mode & 0o777;
+}

@@ -1,8 +1,13 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { TwitchAuthConfigError } from '../../twitch-auth.errors.js';
 import { twitchAuthEntities, twitchAuthMigrations } from './twitch-auth.schema.js';
+
+/** Folders this library creates for a SQLite file: only their owner may list or enter them. */
+const PRIVATE_FOLDER_MODE = 0o700;
+/** A SQLite file this library creates: only its owner may read it (it holds tokens). */
+const PRIVATE_FILE_MODE = 0o600;
 
 /** How long a SQLite writer waits for another process's write to finish before giving up. */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
@@ -27,6 +32,9 @@ export interface DataSourceUrlExtras {
  * database. `sqlite:path` (relative to the working directory, or absolute;
  * `sqlite::memory:` for a throwaway one) or `postgres://…` / `postgresql://…`.
  * A SQLite file gets WAL and a busy timeout so several processes can share it.
+ * A missing SQLite file is created here, private to its owner (0600, in
+ * folders created 0700), before the driver opens it: SQLite gives its
+ * `-wal` and `-shm` files the main file's permissions, so they follow.
  */
 export function dataSourceOptionsFromUrl(url: string, extra: DataSourceUrlExtras = {}): DataSourceOptions {
   const { entities = [], migrations = [], ...overrides } = extra;
@@ -60,6 +68,31 @@ function sqliteOptions(location: string) {
   if (path === '') throw new TwitchAuthConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:data/twitch-auth.sqlite.');
   if (path === ':memory:') return { type: 'sqlite' as const, database: ':memory:' };
   const database = resolve(path);
-  mkdirSync(dirname(database), { recursive: true });
+  mkdirSync(dirname(database), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+  createPrivateFile(database);
   return { type: 'sqlite' as const, database, enableWAL: true, busyTimeout: SQLITE_BUSY_TIMEOUT_MS };
+}
+
+/**
+ * Creates `file` empty with mode 0600 (SQLite treats an empty file as a new
+ * database) unless it exists. An existing file keeps its mode: its owner may
+ * have chosen it (say, group-readable for a backup job), and tightening it
+ * behind their back would break that; only files this library creates are
+ * made private. The mode is set with fchmod too, as a strict umask would
+ * otherwise leave the owner unable to write.
+ */
+function createPrivateFile(file: string): void {
+  let descriptor: number;
+  try {
+    descriptor = openSync(file, 'wx', PRIVATE_FILE_MODE);
+  } catch (error) {
+    // Already there (created by its owner, an earlier run, or a process racing this one).
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw error;
+  }
+  try {
+    fchmodSync(descriptor, PRIVATE_FILE_MODE);
+  } finally {
+    closeSync(descriptor);
+  }
 }
