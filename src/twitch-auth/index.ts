@@ -30,6 +30,9 @@ export {
   TokenLeaseTimeoutError,
   TokenDecryptionError,
   EncryptionKeyMissingError,
+  SimpleModeTokenPendingError,
+  SimpleModeTokenRejectedError,
+  TokenSourceWrongUserError,
 } from './tokens/token.errors.js';
 export {
   TwitchRequestError,
