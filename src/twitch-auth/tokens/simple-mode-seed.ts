@@ -1,4 +1,5 @@
 import type { Logger } from '@nestjs/common';
+import { inspect } from 'node:util';
 import { SIMPLE_MODE_INTENT } from '../twitch-auth.constants.js';
 import { InvalidAccessTokenError } from '../twitch/twitch.errors.js';
 import { describeError, isTransient } from './token-failures.js';
@@ -62,6 +63,11 @@ export class SimpleModeSeed {
     private readonly timings: SimpleModeRetryTimings = DEFAULT_TIMINGS,
     private readonly random: () => number = Math.random,
   ) {}
+
+  /** Inspection shows the seed's state, never the configured token. */
+  [inspect.custom](): string {
+    return `SimpleModeSeed { state: ${this.state}, failures: ${this.failures} }`;
+  }
 
   /** True while the seed has neither landed nor been given up (nor stopped). */
   get pending(): boolean {
