@@ -150,7 +150,7 @@ export class SimpleModeSeed {
       const contest = live !== null && stored.accessToken !== live.accessToken;
       if (!contest || (await deps.storedTokenWorks(stored.userId))) {
         if (!stored.intents.includes(SIMPLE_MODE_INTENT)) await deps.addIntents(stored.userId, [SIMPLE_MODE_INTENT]);
-        return `using the stored token of user ${stored.userId} (newer than the configured one).`;
+        return `using the stored token of user ${stored.userId}; it works, so the configured one is not needed.`;
       }
     }
     const token = live
