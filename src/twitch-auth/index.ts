@@ -33,6 +33,9 @@ export {
   EncryptionKeyMissingError,
   PlaintextTokenError,
   EncryptionKeyRequiredError,
+  SimpleModeTokenPendingError,
+  SimpleModeTokenRejectedError,
+  TokenSourceWrongUserError,
 } from './tokens/token.errors.js';
 export {
   TwitchRequestError,

@@ -159,10 +159,23 @@ export function describeTokenRepositoryContract(name: string, setup: () => Promi
         expect(await repo.get('100')).toMatchObject({ intents: ['chat'], version: 2 });
       });
 
-      it("drops a user's intents when saved without them", async () => {
+      it('keeps the intents a row holds when it is saved again, adding the given ones', async () => {
         await repo.save(newToken('100', { intents: ['chat'] }));
-        await repo.save(newToken('100'));
-        expect(await repo.findByIntent('chat')).toBeNull();
+        expect(await repo.save(newToken('100', { accessToken: 'new' }))).toMatchObject({ accessToken: 'new', intents: ['chat'] });
+        expect(await repo.save(newToken('100', { intents: ['mod', 'chat'] }))).toMatchObject({ intents: ['chat', 'mod'] });
+        expect(await repo.findByIntent('chat')).toMatchObject({ userId: '100' });
+        expect(await repo.findByIntent('mod')).toMatchObject({ userId: '100' });
+      });
+
+      it('never takes back on save an intent moved away from the row since it was last read', async () => {
+        const seen = await repo.save(newToken('100', { intents: ['chat', 'mod'] }));
+        await repo.save(newToken('200'));
+        await repo.update('200', { intents: ['chat'] });
+        // A re-login of 100 that read its intents before the move: the row as it is now decides, not that read.
+        const saved = await repo.save(newToken('100', { accessToken: 'relogin', intents: [] }));
+        expect(seen.intents).toEqual(['chat', 'mod']);
+        expect(saved).toMatchObject({ accessToken: 'relogin', intents: ['mod'] });
+        expect(await repo.findByIntent('chat')).toMatchObject({ userId: '200', intents: ['chat'] });
       });
 
       it('leaves an intent with exactly one user when two claim it at once', async () => {

@@ -44,7 +44,7 @@ export class InMemoryTokenRepository implements TokenRepository {
     const row: StoredToken = {
       ...token,
       scopes: [...token.scopes],
-      intents: [...token.intents],
+      intents: [...new Set([...(previous?.intents ?? []), ...token.intents])],
       retryAt: token.retryAt ?? 0,
       failureCount: token.failureCount ?? 0,
       version: (previous?.version ?? 0) + 1,

@@ -68,8 +68,12 @@ export interface TokenRepository {
   list(): Promise<StoredToken[]>;
   /**
    * Inserts or replaces the user's token unconditionally (a new grant wins),
-   * increments `version`, and clears any lease. `intents` given here are
-   * removed from every other user. Returns the stored row.
+   * increments `version`, and clears any lease. The stored `intents` are
+   * those the row holds at the moment of the write plus the given ones,
+   * decided inside the same atomic write: an intent moved away from this user
+   * by a concurrent write stays moved, and none the row holds is dropped (use
+   * `update` to replace intents). The given intents are removed from every
+   * other user. Returns the stored row.
    */
   save(token: NewStoredToken): Promise<StoredToken>;
   /**

@@ -1,12 +1,13 @@
 import { TwitchAuthError } from '../twitch-auth.errors.js';
-import type { AccessToken, TokenInfo } from './access-token.js';
+import type { AccessToken } from './access-token.js';
 import { missingScopes } from './scopes.js';
 import type { CachedToken, TokenCache } from './token-cache.js';
 import { isTransient } from './token-failures.js';
 import type { TokenRefresher } from './token-refresher.js';
 import type { TokenSource, TokenSourceReason } from './token-source.interface.js';
 import type { TokenStore } from './token-store.js';
-import { MissingScopesError, ReauthorizationRequiredError, TokenNotFoundError } from './token.errors.js';
+import { MissingScopesError, ReauthorizationRequiredError, TokenNotFoundError, TokenSourceWrongUserError } from './token.errors.js';
+import type { StoreUserToken, ValidateUserToken } from './user-token-validation.js';
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
 
@@ -14,8 +15,16 @@ function readRefreshKey(userId: string, scopes: readonly string[]): string {
   return scopes.length === 0 ? `${userId}|` : `${userId}|${scopes.join(' ')}`;
 }
 
-/** How the reader stores a token a `TokenSource` returned: `TokenService.addUser`. */
-export type AddUserToken = (accessToken: string, refreshToken: string | null, options: { intents?: string[] }) => Promise<TokenInfo>;
+/**
+ * The simple-mode seed as reads see it: a "not found" while it has not
+ * landed may be premature, so the read waits for one attempt first.
+ */
+export interface SeedGate {
+  /** True while the seed has neither landed nor been given up. */
+  readonly pending: boolean;
+  /** Waits for one seed attempt if pending; resolves to the error to report for `subject` when still missing, else null. */
+  beforeNotFound(subject: { userId?: string; intent?: string }): Promise<Error | null>;
+}
 
 /**
  * `TokenService`'s read path: serves the cached token, loads it from the
@@ -32,8 +41,10 @@ export class TokenReader {
     private readonly store: TokenStore,
     private readonly cache: TokenCache,
     private readonly refresher: TokenRefresher,
-    private readonly addUser: AddUserToken,
+    private readonly validateToken: ValidateUserToken,
+    private readonly storeToken: StoreUserToken,
     private readonly tokenSource: TokenSource | undefined,
+    private readonly seed: SeedGate | undefined,
   ) {}
 
   /** See `TokenService.getUserToken`. */
@@ -44,6 +55,10 @@ export class TokenReader {
     const now = Date.now();
     let entry = this.cache.get(userId);
     if (entry === undefined || now >= entry.freshUntil) entry = (await this.load(userId)) ?? undefined;
+    if (entry === undefined && this.seed?.pending) {
+      await this.seed.beforeNotFound({ userId });
+      entry = (await this.load(userId)) ?? undefined;
+    }
     if (entry === undefined) return this.fromSource(userId, null, scopes, 'not_found', () => new TokenNotFoundError({ userId }));
     if (entry.status === 'reauth_required') {
       return this.fromSource(userId, null, scopes, 'reauth_required', () => new ReauthorizationRequiredError(userId));
@@ -81,8 +96,14 @@ export class TokenReader {
 
   /** See `TokenService.getTokenForIntent`. */
   async getTokenForIntent(intent: string, scopes: readonly string[]): Promise<AccessToken> {
-    const row = await this.store.findByIntent(intent);
-    if (!row) return this.fromSource(null, intent, scopes, 'not_found', () => new TokenNotFoundError({ intent }));
+    let row = await this.store.findByIntent(intent);
+    let seedFailure: Error | null = null;
+    if (!row && this.seed) {
+      const pending = this.seed.pending;
+      seedFailure = await this.seed.beforeNotFound({ intent });
+      if (pending) row = await this.store.findByIntent(intent);
+    }
+    if (!row) return this.fromSource(null, intent, scopes, 'not_found', () => seedFailure ?? new TokenNotFoundError({ intent }));
     return this.getUserToken(row.userId, scopes);
   }
 
@@ -155,12 +176,12 @@ export class TokenReader {
       request = (async () => {
         const result = await source.obtainToken({ userId, intent, scopes: [...scopes], reason });
         if (!result) return null;
-        const info = await this.addUser(result.accessToken, result.refreshToken ?? null, { intents: intent ? [intent] : [] });
-        if (userId !== null && info.userId !== userId) {
-          throw new TwitchAuthError(`The TokenSource returned a token of user ${info.userId} when user ${userId} was asked for.`);
-        }
-        const missing = missingScopes(info.scopes, scopes);
-        if (missing.length > 0) throw new MissingScopesError(info.userId, missing);
+        // Checked before anything is stored: a token of the wrong user or lacking scopes must not replace a stored grant.
+        const token = await this.validateToken(result.accessToken, result.refreshToken ?? null);
+        if (userId !== null && token.userId !== userId) throw new TokenSourceWrongUserError(userId, token.userId);
+        const missing = missingScopes(token.scopes, scopes);
+        if (missing.length > 0) throw new MissingScopesError(token.userId, missing);
+        const info = await this.storeToken(token, intent ? [intent] : []);
         return (await this.load(info.userId))?.token ?? null;
       })().finally(() => this.sourceRequests.delete(key));
       this.sourceRequests.set(key, request);

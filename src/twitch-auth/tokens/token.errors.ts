@@ -1,3 +1,4 @@
+import { SIMPLE_MODE_INTENT } from '../twitch-auth.constants.js';
 import { TwitchAuthError } from '../twitch-auth.errors.js';
 
 /** No token is stored for the user (or intent) asked for. */
@@ -7,6 +8,41 @@ export class TokenNotFoundError extends TwitchAuthError {
       subject.intent !== undefined
         ? `No user holds the intent "${subject.intent}": call addIntents(userId, ["${subject.intent}"]) after adding the user.`
         : `No token is stored for user ${subject.userId}: authorize the user first (OAuth route, device flow or addUser).`,
+    );
+  }
+}
+
+/**
+ * Simple mode: the configured token is not stored yet because Twitch failed
+ * while it was being checked. A `TokenNotFoundError`, so code handling that
+ * one keeps working; the seed is retried in the background.
+ */
+export class SimpleModeTokenPendingError extends TokenNotFoundError {
+  constructor(options?: { cause?: unknown }) {
+    super({ intent: SIMPLE_MODE_INTENT });
+    this.message =
+      'The configured token (simple mode) is not stored yet: Twitch could not be reached to check it. It is retried in the background; try again shortly.';
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** Simple mode: the configured token was rejected for good (revoked, not refreshable, another client id). */
+export class SimpleModeTokenRejectedError extends TokenNotFoundError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super({ intent: SIMPLE_MODE_INTENT });
+    this.message = `The configured token (simple mode) cannot be used (${reason}): set a new token option and restart.`;
+    if (options?.cause !== undefined) this.cause = options.cause;
+  }
+}
+
+/** A `TokenSource` answered with a token of another user than the one asked for; nothing was stored. */
+export class TokenSourceWrongUserError extends TwitchAuthError {
+  constructor(
+    readonly askedUserId: string,
+    readonly returnedUserId: string,
+  ) {
+    super(
+      `The TokenSource returned a token of user ${returnedUserId} when user ${askedUserId} was asked for; nothing was stored. Fix the TokenSource to return the asked user's token.`,
     );
   }
 }

@@ -1,24 +1,24 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
-import { TwitchAuthConfigError, TwitchAuthError } from '../twitch-auth.errors.js';
+import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
 import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
 import type { NewStoredToken } from '../storage/token-repository.interface.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
-import { InvalidAccessTokenError } from '../twitch/twitch.errors.js';
-import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
+import type { DeviceCode } from '../twitch/twitch.types.js';
 import type { AccessToken, TokenInfo } from './access-token.js';
 import { AppTokenProvider } from './app-token.provider.js';
 import { DeviceFlowPoller, type WaitForDeviceTokenOptions } from './device-flow.js';
-import { seedSimpleModeToken } from './simple-mode-seed.js';
+import { SimpleModeSeed } from './simple-mode-seed.js';
 import { TokenCache } from './token-cache.js';
 import { addUserIntents, removeUserIntents } from './token-intents.js';
 import { TokenReader } from './token-reader.js';
 import { TokenRefresher } from './token-refresher.js';
 import type { TokenSource } from './token-source.interface.js';
 import { TokenStore, toTokenInfo, type PlainToken } from './token-store.js';
-import { TokenNotFoundError } from './token.errors.js';
+import { ReauthorizationRequiredError, TokenNotFoundError } from './token.errors.js';
+import { validateUserToken, type ValidatedUserToken } from './user-token-validation.js';
 
 /** Parameters of `getAuthorizationUrl`. */
 export interface AuthorizationUrlOptions {
@@ -44,9 +44,10 @@ export interface AddTokenOptions {
  * precisely why when it cannot.
  */
 @Injectable()
-export class TokenService implements OnApplicationBootstrap {
+export class TokenService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TwitchAuth');
   private readonly reader: TokenReader;
+  private readonly seed: SimpleModeSeed | undefined;
 
   constructor(
     private readonly store: TokenStore,
@@ -59,16 +60,34 @@ export class TokenService implements OnApplicationBootstrap {
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Optional() @Inject(TWITCH_AUTH_TOKEN_SOURCE) tokenSource?: TokenSource,
   ) {
+    if (options.token) {
+      const seedDeps = {
+        getStored: (userId: string) => store.get(userId),
+        findStoredByIntent: (intent: string) => store.findByIntent(intent),
+        validateToken: (accessToken: string, refreshToken: string | null) => this.validateNewToken(accessToken, refreshToken),
+        storeToken: (token: ValidatedUserToken, intents: readonly string[]) => this.storeToken({ ...token, intents: [...intents] }),
+        storedTokenWorks: (userId: string) => this.storedTokenWorks(userId),
+        addIntents: (userId: string, intents: string[]) => this.addIntents(userId, intents),
+        logger: this.logger,
+      };
+      this.seed = new SimpleModeSeed(seedDeps, { accessToken: options.token.accessToken, refreshToken: options.token.refreshToken });
+    }
     this.reader = new TokenReader(
       store,
       cache,
       refresher,
-      (token, refreshToken, options) => this.addUser(token, refreshToken, options),
+      (accessToken, refreshToken) => this.validateNewToken(accessToken, refreshToken),
+      (token, intents) => this.storeToken({ ...token, intents: [...intents] }),
       tokenSource,
+      this.seed,
     );
   }
 
-  /** Seeds the `token` option ("simple" mode) without ever overwriting a newer stored token. */
+  /**
+   * Seeds the `token` option ("simple" mode) without ever overwriting a newer
+   * stored token that works. Boot waits for the first attempt only; after a
+   * transient failure the seed is retried in the background.
+   */
   async onApplicationBootstrap(): Promise<void> {
     if (!this.events.enabled) {
       this.logger.warn('EventEmitterModule.forRoot() is not imported: twitch.* events will not be delivered.');
@@ -81,10 +100,12 @@ export class TokenService implements OnApplicationBootstrap {
         'acceptPlaintextTokens is set: plain stored tokens are served although encryptionKey is set. Run "twitch-auth rotate-key" to encrypt every row, then remove the option.',
       );
     }
-    if (this.options.token) {
-      const deps = { identity: this.identity, store: this.store, tokens: this, logger: this.logger };
-      await seedSimpleModeToken(deps, this.options.token.accessToken, this.options.token.refreshToken);
-    }
+    await this.seed?.start();
+  }
+
+  /** Cancels a scheduled simple-mode retry, so no timer outlives the application. */
+  onApplicationShutdown(): void {
+    this.seed?.stop();
   }
 
   /**
@@ -128,35 +149,8 @@ export class TokenService implements OnApplicationBootstrap {
    * access token with a refresh token is refreshed first.
    */
   async addUser(accessToken: string, refreshToken?: string | null, options: { intents?: string[] } = {}): Promise<TokenInfo> {
-    let grant: TokenGrant = { accessToken, refreshToken: refreshToken ?? null, expiresIn: 0, scopes: [] };
-    let validation;
-    try {
-      validation = await this.identity.validate(accessToken);
-    } catch (error) {
-      if (!(error instanceof InvalidAccessTokenError) || !refreshToken) throw error;
-      grant = await this.identity.refresh(refreshToken);
-      validation = await this.identity.validate(grant.accessToken);
-    }
-    if (validation.userId === null) {
-      throw new TwitchAuthError('addUser was given an app access token; it needs a user access token.');
-    }
-    if (validation.clientId !== this.options.clientId) {
-      throw new TwitchAuthError(
-        `The token was issued to another client id than the configured clientId; it could not be refreshed with this app's credentials.`,
-      );
-    }
-    const now = Date.now();
-    return this.storeToken({
-      userId: validation.userId,
-      login: validation.login,
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken,
-      scopes: validation.scopes,
-      expiresAt: validation.expiresIn > 0 ? now + validation.expiresIn * 1000 : null,
-      obtainedAt: now,
-      lastValidatedAt: now,
-      intents: options.intents,
-    });
+    const token = await this.validateNewToken(accessToken, refreshToken ?? null);
+    return this.storeToken({ ...token, intents: options.intents });
   }
 
   /** Stores a token as given, without asking Twitch. It is validated by the next maintenance tick. */
@@ -263,10 +257,27 @@ export class TokenService implements OnApplicationBootstrap {
     return this.addUser(grant.accessToken, grant.refreshToken);
   }
 
+  private validateNewToken(accessToken: string, refreshToken: string | null): Promise<ValidatedUserToken> {
+    return validateUserToken(this.identity, this.options.clientId, accessToken, refreshToken);
+  }
+
+  /** Whether the stored token of `userId` still works, asked through the single-flight refresher; false when its grant is gone. */
+  private async storedTokenWorks(userId: string): Promise<boolean> {
+    try {
+      return (await this.refresher.validate(userId)).status === 'valid';
+    } catch (error) {
+      if (error instanceof ReauthorizationRequiredError) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * The repository adds the given intents to those the row holds when it
+   * writes, in the same atomic write: reading them here first would let a
+   * concurrent `addIntents` of another user be undone by this save.
+   */
   private async storeToken(token: Omit<NewStoredToken, 'status' | 'intents'> & { intents?: string[] }): Promise<TokenInfo> {
-    const previous = await this.store.repository.get(token.userId);
-    const intents = [...new Set([...(previous?.intents ?? []), ...(token.intents ?? [])])];
-    const row = await this.store.save({ ...token, status: 'valid', intents });
+    const row = await this.store.save({ ...token, status: 'valid', intents: token.intents ?? [] });
     const cached = this.cache.put(row);
     const info = toTokenInfo(row);
     this.events.emit(TwitchAuthEvent.TokenAdded, new TokenIssuedEvent(info, cached.token));

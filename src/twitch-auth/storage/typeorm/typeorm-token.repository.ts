@@ -11,9 +11,9 @@ import {
   type UpdateCondition,
 } from '../token-repository.interface.js';
 import { writeWithIntents } from './intent-assignment.js';
-import { columnsOfChanges, columnsOfNewToken, toStoredToken } from './token-row.mapper.js';
+import { columnsOfChanges, columnsOfNewToken, distinct, toStoredToken } from './token-row.mapper.js';
 import { insertToken, loadToken, selectTokens, updateToken } from './token-row.statements.js';
-import { TransactionRunner } from './transaction-runner.js';
+import { LostRaceError, TransactionRunner } from './transaction-runner.js';
 import { TwitchTokenIntentEntity } from './twitch-token-intent.entity.js';
 import { TwitchTokenEntity } from './twitch-token.entity.js';
 
@@ -68,18 +68,25 @@ export class TypeOrmTokenRepository implements TokenRepository {
   }
 
   /**
-   * Update-or-insert in one transaction. Two processes inserting the same new
-   * user collide on the primary key; the loser retries and becomes an update,
-   * so neither fails and `version` counts both.
+   * Update-or-insert in one transaction. The intents the row holds are read
+   * in it and the update is conditioned on the version read, so a concurrent
+   * write (an intent moved away bumps the version) makes the attempt start
+   * over instead of taking that intent back. Two processes inserting the same
+   * new user collide on the primary key; the loser retries and becomes an
+   * update, so neither fails and `version` counts both.
    */
   save(token: NewStoredToken): Promise<StoredToken> {
     const { userId } = token;
     const columns = columnsOfNewToken(token);
     const bookkeeping = { leaseOwner: null, leaseExpiresAt: null };
     return this.runner.transaction('save', async (m) => {
-      await writeWithIntents(m, userId, columns.intents, async () => {
-        if (!(await updateToken(m, userId, { ...columns, ...bookkeeping }))) {
-          await insertToken(m, { userId, ...columns, ...bookkeeping, version: 1 });
+      const before = await loadToken(m, userId);
+      const intents = distinct([...(before?.intents ?? []), ...token.intents]);
+      await writeWithIntents(m, userId, intents, async () => {
+        if (!before) {
+          await insertToken(m, { userId, ...columns, intents, ...bookkeeping, version: 1 });
+        } else if (!(await updateToken(m, userId, { ...columns, intents, ...bookkeeping }, { version: before.version }))) {
+          throw new LostRaceError('the token changed while it was being saved');
         }
         return true;
       });
