@@ -46,11 +46,20 @@ export class TokenLease {
     return run;
   }
 
-  /** Runs `work` with the user's lease; waits (polling) while another instance holds it, unless told to skip. */
-  async hold(userId: string, work: (row: PlainToken) => Promise<PlainToken>, skipIfLeased = false): Promise<PlainToken> {
+  /**
+   * Runs `work` with the user's lease; waits (polling) while another instance
+   * holds it, unless told to skip. `signal` stops the wait with its reason.
+   */
+  async hold(
+    userId: string,
+    work: (row: PlainToken) => Promise<PlainToken>,
+    skipIfLeased = false,
+    signal?: AbortSignal,
+  ): Promise<PlainToken> {
     const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
     let delay = 20;
     for (;;) {
+      signal?.throwIfAborted();
       const now = Date.now();
       const held = await this.store.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
       if (held) {
@@ -73,24 +82,28 @@ export class TokenLease {
         throw new TokenNotFoundError({ userId });
       }
       if (Date.now() >= deadline) throw new TokenLeaseTimeoutError(userId);
-      await sleep(delay * (0.5 + Math.random()));
+      await sleep(delay * (0.5 + Math.random()), undefined, { signal });
       delay = Math.min(delay * 2, 250);
     }
   }
 
-  /** Retries transient failures with growing, jittered delays, renewing the lease between attempts. */
-  async retrying<T>(userId: string, request: () => Promise<T>): Promise<T> {
+  /**
+   * Retries transient failures with growing, jittered delays, renewing the
+   * lease between attempts. Once `signal` is aborted, the failure is thrown
+   * instead of retried, and a wait between attempts ends with its reason.
+   */
+  async retrying<T>(userId: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await request();
       } catch (error) {
-        if (!isTransient(error) || attempt >= this.timings.attempts || this.closed) throw error;
+        if (!isTransient(error) || attempt >= this.timings.attempts || this.closed || signal?.aborted) throw error;
         const backoff = this.timings.retryBaseMs * 4 ** (attempt - 1) * (0.75 + Math.random() / 2);
         const wait =
           error instanceof TwitchRateLimitError && error.retryAfterMs !== null
             ? Math.min(Math.max(error.retryAfterMs, backoff), 5_000)
             : backoff;
-        await sleep(wait);
+        await sleep(wait, undefined, { signal });
         const now = Date.now();
         const renewed = await this.store.repository.acquireLease(userId, this.instanceId, now + this.timings.leaseTtlMs, now);
         if (!renewed) throw new TokenLeaseTimeoutError(userId);

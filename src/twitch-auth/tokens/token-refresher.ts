@@ -40,6 +40,12 @@ export interface MaintenanceCallOptions {
   skipIfLeased?: boolean;
   /** `validate` only: the `lastValidatedAt` the caller saw; nothing is done when the token was validated or refreshed since. */
   seenLastValidatedAt?: number | null;
+  /**
+   * Gives up (rejecting with the signal's reason) while waiting for a lease or
+   * for Twitch's answer. Once Twitch answered, the result is still stored:
+   * a refreshed token is never dropped because its caller left.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -92,12 +98,13 @@ export class TokenRefresher implements OnApplicationShutdown {
    */
   refresh(userId: string, seenAccessToken: string | null, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
     const running = this.refreshes.get(userId);
-    if (running) return running;
+    if (running) return call.signal ? untilAborted(running, call.signal) : running;
+    const { signal } = call;
     const refresh = this.lease.exclusively(userId, () =>
-      this.lease.hold(userId, (row) => this.refreshHeld(row, seenAccessToken), call.skipIfLeased),
+      this.lease.hold(userId, (row) => this.refreshHeld(row, seenAccessToken, signal), call.skipIfLeased, signal),
     );
-    // Not shared: a caller joining it would give up on a lease it is entitled to wait for.
-    if (call.skipIfLeased) return refresh;
+    // Not shared: a caller joining it would give up on a lease it is entitled to wait for, or with this caller's signal.
+    if (call.skipIfLeased || signal) return refresh;
     const shared = refresh.finally(() => this.refreshes.delete(userId));
     this.refreshes.set(userId, shared);
     return shared;
@@ -109,39 +116,45 @@ export class TokenRefresher implements OnApplicationShutdown {
    * `reauth_required` and emits `twitch.token.revoked` once.
    */
   validate(userId: string, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
+    const { signal } = call;
     return this.lease.exclusively(userId, () =>
-      this.lease.hold(userId, async (row) => {
-        if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
-        if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
-        try {
-          const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken));
-          const now = Date.now();
-          const changes: StoredTokenChanges = {
-            lastValidatedAt: now,
-            login: validation.login ?? row.login,
-            scopes: validation.scopes,
-            expiresAt: validation.expiresIn > 0 ? now + validation.expiresIn * 1000 : null,
-            retryAt: 0,
-            failureCount: 0,
-            leaseOwner: null,
-          };
-          const written = await this.store.update(userId, changes, { leaseOwner: this.instanceId });
-          const next = written ?? { ...row, ...changes };
-          this.cache.put(next);
-          return next;
-        } catch (error) {
-          if (error instanceof InvalidAccessTokenError) {
-            try {
-              return await this.refreshHeld(row, null);
-            } catch (refreshError) {
-              if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
-              throw refreshError;
+      this.lease.hold(
+        userId,
+        async (row) => {
+          if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
+          if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
+          try {
+            const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken, signal), signal);
+            const now = Date.now();
+            const changes: StoredTokenChanges = {
+              lastValidatedAt: now,
+              login: validation.login ?? row.login,
+              scopes: validation.scopes,
+              expiresAt: validation.expiresIn > 0 ? now + validation.expiresIn * 1000 : null,
+              retryAt: 0,
+              failureCount: 0,
+              leaseOwner: null,
+            };
+            const written = await this.store.update(userId, changes, { leaseOwner: this.instanceId });
+            const next = written ?? { ...row, ...changes };
+            this.cache.put(next);
+            return next;
+          } catch (error) {
+            if (error instanceof InvalidAccessTokenError) {
+              try {
+                return await this.refreshHeld(row, null, signal);
+              } catch (refreshError) {
+                if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
+                throw refreshError;
+              }
             }
+            if (isTransient(error) && !signal?.aborted) await this.failures.backOff(row);
+            throw error;
           }
-          if (isTransient(error)) await this.failures.backOff(row);
-          throw error;
-        }
-      }),
+        },
+        false,
+        signal,
+      ),
     );
   }
 
@@ -156,7 +169,7 @@ export class TokenRefresher implements OnApplicationShutdown {
     await this.writer.close();
   }
 
-  private async refreshHeld(row: PlainToken, seenAccessToken: string | null): Promise<PlainToken> {
+  private async refreshHeld(row: PlainToken, seenAccessToken: string | null, signal?: AbortSignal): Promise<PlainToken> {
     const userId = row.userId;
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
     const now = Date.now();
@@ -176,8 +189,10 @@ export class TokenRefresher implements OnApplicationShutdown {
     let grant: TokenGrant;
     try {
       const refreshToken = row.refreshToken;
-      grant = await this.lease.retrying(userId, () => this.identity.refresh(refreshToken));
+      grant = await this.lease.retrying(userId, () => this.identity.refresh(refreshToken, signal), signal);
     } catch (error) {
+      // The caller gave up before Twitch answered: nothing failed, so no backoff is recorded; the lease is released as usual.
+      if (signal?.aborted) throw error;
       throw await this.failures.refreshFailed(row, error);
     }
     const obtainedAt = Date.now();
@@ -201,4 +216,23 @@ export class TokenRefresher implements OnApplicationShutdown {
     }
     return next;
   }
+}
+
+/** `work`'s outcome, or a rejection with the signal's reason as soon as it is aborted (`work` itself carries on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
