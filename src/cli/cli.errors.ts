@@ -47,7 +47,7 @@ export class CliInterruptedError extends CliError {
 
 /** True when `error` is the Ctrl+C abort of `signal` (rather than a failure that happened meanwhile). */
 export function isInterruption(error: unknown, signal: AbortSignal): boolean {
-  return signal.aborted && (error === signal.reason || (error instanceof Error && error.name === 'AbortError'));
+  return signal.aborted && (error === signal.reason || (error as { name?: unknown } | null)?.name === 'AbortError');
 }
 
 /**
