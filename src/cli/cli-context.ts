@@ -10,7 +10,7 @@ import {
   initializeTwitchAuthDataSource,
   type TwitchAuthRuntimeOptions,
 } from '../twitch-auth/index.js';
-import { CliError } from './cli.errors.js';
+import { CliError, CliInterruptedError, ExitCode } from './cli.errors.js';
 import { CliLogger } from './cli-logger.js';
 
 /** The database the demo app, the CLI and `ormconfig.ts` share unless `DATABASE_URL` says otherwise. */
@@ -20,6 +20,8 @@ export const CLI_DEFAULT_DATABASE_URL = 'sqlite:data/twitch-auth.sqlite';
 export interface CliContextOverrides {
   /** The loopback redirect URI of `login` (browser mode). */
   redirectUri?: string;
+  /** Ctrl+C: when it came while the app was starting, the command does not start. */
+  signal?: AbortSignal;
 }
 
 /** True when `DEBUG` is set: the CLI then prints Nest's logs and stack traces. */
@@ -83,7 +85,11 @@ function cliModule(config: DynamicModule, overrides: CliContextOverrides): Dynam
   };
 }
 
-/** Builds the application context, runs `work` with the TokenService, and always closes the context. */
+/**
+ * Builds the application context, runs `work` with the TokenService, and
+ * always closes the context (storage included, pending writes flushed),
+ * also when `work` was interrupted.
+ */
 export function withTokenService<T>(work: (tokens: TokenService) => Promise<T>, overrides: CliContextOverrides = {}): Promise<T> {
   return withTwitchAuth((app) => work(app.get(TokenService)), overrides);
 }
@@ -96,7 +102,7 @@ export function keyList(value: string | undefined): string[] {
     .filter((key) => key !== '');
 }
 
-/** Builds the application context, runs `work` with it, and always closes the context. */
+/** Builds the application context, runs `work` with it, and always closes the context (also when interrupted). */
 export async function withTwitchAuth<T>(
   work: (app: INestApplicationContext) => Promise<T>,
   overrides: CliContextOverrides = {},
@@ -109,6 +115,7 @@ export async function withTwitchAuth<T>(
     abortOnError: false,
   });
   try {
+    if (overrides.signal?.aborted) throw new CliInterruptedError('stopped before the command started; nothing was done.');
     return await work(app);
   } finally {
     await app.close();
@@ -119,7 +126,7 @@ function requireClientId(clientId: string | undefined): string {
   if (!clientId) {
     throw new CliError(
       'TWITCH_CLIENT_ID is not set: export it (and TWITCH_CLIENT_SECRET for a confidential app) or put it in a .env file, with the values of your app in the Twitch developer console.',
-      2,
+      ExitCode.usage,
     );
   }
   return clientId;

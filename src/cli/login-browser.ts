@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { failurePage, successPage } from '../twitch-auth/oauth/oauth.pages.js';
 import { RedirectUriMismatchError, type TokenInfo, type TokenService } from '../twitch-auth/index.js';
-import { CliError } from './cli.errors.js';
+import { CliError, CliInterruptedError } from './cli.errors.js';
 import type { CliOutput } from './token-commands.js';
 
 /** What the browser login needs besides the TokenService. */
@@ -110,7 +110,10 @@ class LoopbackReceiver {
         ),
       timeoutMs,
     );
-    const onAbort = () => this.settle?.reject(new CliError('Cancelled.', 130));
+    const onAbort = () => {
+      // Once the redirect arrived, the code is being exchanged and stored: that is short, and is let finish rather than cut in half.
+      if (!this.handled) this.settle?.reject(new CliInterruptedError('the login was cancelled; nothing was stored.'));
+    };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
       return await this.outcome;

@@ -5,7 +5,7 @@ import {
   type TokenInfo,
   type TokenService,
 } from '../twitch-auth/index.js';
-import { CliError } from './cli.errors.js';
+import { CliError, CliInterruptedError } from './cli.errors.js';
 import { formatClock } from './format.js';
 import type { CliOutput } from './token-commands.js';
 
@@ -42,7 +42,7 @@ export async function loginWithDevice(tokens: TokenService, options: DeviceLogin
   try {
     return await tokens.waitForDeviceToken(device, { signal, onPoll: (event) => countdown.poll(event) });
   } catch (error) {
-    if (options.signal.aborted) throw new CliError('Cancelled.', 130);
+    if (options.signal.aborted) throw new CliInterruptedError('the login was cancelled; nothing was stored.');
     if (timeout.aborted && !(error instanceof DeviceCodeExpiredError)) {
       throw new CliError(`No approval within ${waitSeconds} s: run login again (or give more time with --timeout).`);
     }

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { checkScopes } from '../twitch-auth/twitch-auth.options.js';
-import { CliError } from './cli.errors.js';
+import { CliError, ExitCode } from './cli.errors.js';
 import { loadEnvironment, withTokenService } from './cli-context.js';
 import { who } from './format.js';
 import { checkLoopbackRedirectUri, loginWithBrowser } from './login-browser.js';
@@ -21,7 +21,13 @@ Environment (or a .env file in the working directory):
   TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS  older keys still read during a rotation, comma-separated
   DATABASE_URL                default sqlite:data/twitch-auth.sqlite (postgres://... for Postgres)
   TWITCH_ID_BASE_URL, TWITCH_HELIX_BASE_URL   Twitch endpoints (tests point them at FakeTwitch)
-  DEBUG                       set to print Nest logs and stack traces`;
+  DEBUG                       set to print Nest logs and stack traces
+
+Exit codes:
+  0    success
+  1    the operation failed (unknown user, Twitch error, timeout, declined, a token found invalid)
+  2    usage or configuration error (bad command line, missing TWITCH_CLIENT_ID, bad DATABASE_URL or key...)
+  130  interrupted with Ctrl+C (a second Ctrl+C exits at once)`;
 
 interface LoginOptions {
   scopes: string;
@@ -31,12 +37,18 @@ interface LoginOptions {
   timeout: number;
 }
 
-/** The `twitch-auth` command line. `signal` aborts long waits (Ctrl+C). */
+/**
+ * The `twitch-auth` command line. `signal` aborts long waits (Ctrl+C). A bad
+ * command line throws commander's error instead of exiting, printing nothing:
+ * the caller prints it in one line and exits 2 (see `exitCodeOf`).
+ */
 export function buildProgram(output: CliOutput, signal: AbortSignal): Command {
+  // Set before the subcommands are added: they copy these settings.
   const program = new Command('twitch-auth')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
     .description('Manage the Twitch tokens your nestjs-twitch-auth app stores: same settings, same database.')
     .version(packageVersion())
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', ENVIRONMENT_HELP);
 
   program
@@ -54,14 +66,19 @@ export function buildProgram(output: CliOutput, signal: AbortSignal): Command {
     .action(async (options: LoginOptions, command: Command) => {
       const scopes = parseScopes(options.scopes);
       if (options.device) {
-        const info = await withTokenService((tokens) =>
-          loginWithDevice(tokens, { scopes, timeoutSeconds: options.timeout, signal, output, tty: Boolean(process.stderr.isTTY) }),
+        const info = await withTokenService(
+          (tokens) =>
+            loginWithDevice(tokens, { scopes, timeoutSeconds: options.timeout, signal, output, tty: Boolean(process.stderr.isTTY) }),
+          { signal },
         );
         return reportStored(info, output);
       }
       await loadEnvironment();
       if (!process.env.TWITCH_CLIENT_SECRET && process.env.TWITCH_CLIENT_ID) {
-        throw new CliError('The browser login needs TWITCH_CLIENT_SECRET (it exchanges the code); public clients log in with --device.', 2);
+        throw new CliError(
+          'The browser login needs TWITCH_CLIENT_SECRET (it exchanges the code); public clients log in with --device.',
+          ExitCode.usage,
+        );
       }
       const fromEnv = process.env.TWITCH_REDIRECT_URI;
       const useEnv = Boolean(fromEnv) && command.getOptionValueSource('port') !== 'cli';
@@ -69,7 +86,7 @@ export function buildProgram(output: CliOutput, signal: AbortSignal): Command {
       checkLoopbackRedirectUri(redirectUri);
       const info = await withTokenService(
         (tokens) => loginWithBrowser(tokens, { scopes, redirectUri, open: options.open, timeoutSeconds: options.timeout, signal, output }),
-        { redirectUri },
+        { redirectUri, signal },
       );
       reportStored(info, output);
     });
@@ -78,25 +95,25 @@ export function buildProgram(output: CliOutput, signal: AbortSignal): Command {
     .command('list')
     .description('List stored tokens: user id, login, scopes, expiry, last validation, status (never the secrets)')
     .option('--json', 'print JSON instead of a table')
-    .action((options: { json?: boolean }) => withTokenService((tokens) => listTokens(tokens, options, output)));
+    .action((options: { json?: boolean }) => withTokenService((tokens) => listTokens(tokens, options, output), { signal }));
 
   program
     .command('validate')
     .argument('[userId]', 'the Twitch user id; every stored token when omitted')
     .description('Ask Twitch whether stored tokens are still valid (a dead access token is refreshed)')
-    .action((userId: string | undefined) => withTokenService((tokens) => validateTokens(tokens, userId, output)));
+    .action((userId: string | undefined) => withTokenService((tokens) => validateTokens(tokens, userId, output, signal), { signal }));
 
   program
     .command('refresh')
     .argument('<userId>', 'the Twitch user id')
     .description('Refresh a token now (the app refreshes on its own before expiry)')
-    .action((userId: string) => withTokenService((tokens) => refreshToken(tokens, userId, output)));
+    .action((userId: string) => withTokenService((tokens) => refreshToken(tokens, userId, output, signal), { signal }));
 
   program
     .command('revoke')
     .argument('<userId>', 'the Twitch user id')
     .description('Revoke a token at Twitch and delete it from the database')
-    .action((userId: string) => withTokenService((tokens) => revokeToken(tokens, userId, output)));
+    .action((userId: string) => withTokenService((tokens) => revokeToken(tokens, userId, output, signal), { signal }));
 
   registerRotateKeyCommand(program, output, signal);
   return program;
@@ -111,7 +128,7 @@ function parseScopes(value: string): string[] {
   try {
     checkScopes(scopes, '--scopes');
   } catch (error) {
-    throw new CliError((error as Error).message, 2);
+    throw new CliError((error as Error).message, ExitCode.usage);
   }
   return scopes;
 }

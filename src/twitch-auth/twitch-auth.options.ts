@@ -3,6 +3,7 @@ import type { Type } from '@nestjs/common';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import type { TokenRepository } from './storage/token-repository.interface.js';
 import type { TokenSource } from './tokens/token-source.interface.js';
+import { checkTickSeconds, requestTimeoutMs, timerSeconds } from './twitch-auth.option-bounds.js';
 
 /** Options of the OAuth routes (`OAuthController`). */
 export interface OAuthRouteOptions {
@@ -12,7 +13,7 @@ export interface OAuthRouteOptions {
   path?: string;
   /** Callback path; must be the path of `redirectUri`. Default `/oauth/callback`. */
   callbackPath?: string;
-  /** How long a `state` is accepted. Default 600. */
+  /** How long a `state` is accepted. Default 600; at most 2147483 (a Node timer's limit). */
   stateTtlSeconds?: number;
   /** Where to send the browser after success instead of the built-in page (same-origin path or absolute URL). */
   successRedirect?: string;
@@ -44,7 +45,7 @@ export interface EventSubOptions {
   mount?: EventSubMount;
   /** Public HTTPS origin Twitch reaches this app at, e.g. `https://bot.example.com`; needed to subscribe. */
   publicUrl?: string;
-  /** Messages older than this are rejected as replays. Default 600. */
+  /** Messages older than this are rejected as replays. Default 600; at most 2147483 (a Node timer's limit). */
   maxMessageAgeSeconds?: number;
 }
 
@@ -52,11 +53,18 @@ export interface EventSubOptions {
 export interface MaintenanceOptions {
   /** Default true. */
   enabled?: boolean;
-  /** How often due tokens are looked for. Default 60. */
+  /**
+   * How often due tokens are looked for. Default 60. At most
+   * `validateEverySeconds / 2.2` (1636.36 with the default 3600): ticks fire
+   * up to 10 % late (jitter) and a token is taken up two tick gaps ahead of
+   * its validation deadline, so two gaps (one tick skipped because the
+   * previous one overran) must fit in `validateEverySeconds` for every token
+   * to still be validated within it.
+   */
   tickSeconds?: number;
-  /** Refresh tokens expiring within this many seconds. Default 600. */
+  /** Refresh tokens expiring within this many seconds. Default 600; at most 2147483 (a Node timer's limit). */
   refreshBeforeExpirySeconds?: number;
-  /** Validate every token at least this often; Twitch requires hourly. Default 3600. */
+  /** Validate every token at least this often; Twitch requires hourly, so at most 3600. Default 3600. */
   validateEverySeconds?: number;
   /** Tokens worked on at once per tick. Default 8. */
   concurrency?: number;
@@ -68,7 +76,11 @@ export interface TwitchEndpointOptions {
   idBaseUrl?: string;
   /** Default `https://api.twitch.tv/helix`. */
   helixBaseUrl?: string;
-  /** Per-request timeout. Default 10000. */
+  /**
+   * Per-request timeout in milliseconds. Default 10000. At most 2147482647:
+   * shutdown waits up to `timeoutMs + 1000` for in-flight work, and a Node
+   * timer holds at most 2^31-1 ms.
+   */
   timeoutMs?: number;
 }
 
@@ -149,7 +161,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     enabled: options.oauth?.enabled ?? true,
     path: normalisePath(options.oauth?.path ?? '/oauth', 'oauth.path'),
     callbackPath: normalisePath(options.oauth?.callbackPath ?? new URL(redirectUri).pathname, 'oauth.callbackPath'),
-    stateTtlSeconds: positive(options.oauth?.stateTtlSeconds ?? 600, 'oauth.stateTtlSeconds'),
+    stateTtlSeconds: timerSeconds(positive(options.oauth?.stateTtlSeconds ?? 600, 'oauth.stateTtlSeconds'), 'oauth.stateTtlSeconds'),
     successRedirect: options.oauth?.successRedirect ?? null,
   };
 
@@ -165,7 +177,10 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
       path: normalisePath(e.path ?? '/eventsub/callback', 'eventSub.path'),
       mount: eventSubMount(e.mount, 'eventSub.mount'),
       publicUrl: e.publicUrl ? e.publicUrl.replace(/\/+$/, '') : null,
-      maxMessageAgeSeconds: positive(e.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'),
+      maxMessageAgeSeconds: timerSeconds(
+        positive(e.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'),
+        'eventSub.maxMessageAgeSeconds',
+      ),
     };
   }
 
@@ -173,7 +188,10 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   const maintenance = {
     enabled: m.enabled ?? true,
     tickSeconds: positive(m.tickSeconds ?? 60, 'maintenance.tickSeconds'),
-    refreshBeforeExpirySeconds: nonNegative(m.refreshBeforeExpirySeconds ?? 600, 'maintenance.refreshBeforeExpirySeconds'),
+    refreshBeforeExpirySeconds: timerSeconds(
+      nonNegative(m.refreshBeforeExpirySeconds ?? 600, 'maintenance.refreshBeforeExpirySeconds'),
+      'maintenance.refreshBeforeExpirySeconds',
+    ),
     validateEverySeconds: positive(m.validateEverySeconds ?? 3600, 'maintenance.validateEverySeconds'),
     concurrency: positiveInteger(m.concurrency ?? 8, 'maintenance.concurrency'),
   };
@@ -182,6 +200,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
       `maintenance.validateEverySeconds is ${maintenance.validateEverySeconds}; Twitch requires every token to be validated at least hourly, so it must be at most 3600.`,
     );
   }
+  checkTickSeconds(maintenance.tickSeconds, maintenance.validateEverySeconds);
 
   let token: ResolvedTwitchAuthOptions['token'] = null;
   if (options.token) {
@@ -195,7 +214,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   const twitch = {
     idBaseUrl: stripSlash(t.idBaseUrl ?? 'https://id.twitch.tv'),
     helixBaseUrl: stripSlash(t.helixBaseUrl ?? 'https://api.twitch.tv/helix'),
-    timeoutMs: positive(t.timeoutMs ?? 10_000, 'twitch.timeoutMs'),
+    timeoutMs: requestTimeoutMs(positive(t.timeoutMs ?? 10_000, 'twitch.timeoutMs')),
   };
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');

@@ -147,7 +147,7 @@ describe('twitch-auth CLI (node dist/cli/main.js against FakeTwitch)', () => {
       2,
       /--scopes contains "CHAT", which is not a Twitch scope/,
     );
-    expectCleanFailure(await cli(['login', '--port', '99999']), 1, /expected a port number/);
+    expectCleanFailure(await cli(['login', '--port', '99999']), 2, /expected a port number/);
     expectCleanFailure(
       await cli(['login'], { TWITCH_REDIRECT_URI: 'https://bot.example.com/oauth/callback' }),
       2,

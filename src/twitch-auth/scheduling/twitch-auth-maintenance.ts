@@ -16,6 +16,7 @@ import { TokenStore } from '../tokens/token-store.js';
 import { MaintenanceTick, type TickSettings } from './maintenance-tick.js';
 import type { MaintenanceBacklog, MaintenanceStatus, MaintenanceTickSummary, MaintenanceTotals } from './maintenance.types.js';
 import { TokenBacklogReader } from './token-backlog.js';
+import { TICK_JITTER, maxTickGapMs, validationLookaheadMs } from './maintenance-timing.js';
 
 /** Name of the tick timer in `SchedulerRegistry`, when the app imported `ScheduleModule.forRoot()`. */
 export const MAINTENANCE_TIMER_NAME = 'twitch-auth-maintenance';
@@ -23,8 +24,6 @@ export const MAINTENANCE_TIMER_NAME = 'twitch-auth-maintenance';
 /** Health counts stop here, so a check costs the same with a thousand overdue tokens as with a million. */
 export const BACKLOG_COUNT_LIMIT = 1000;
 
-/** Ticks fire every `tickSeconds` plus or minus this share, so instances started together drift apart. */
-const JITTER = 0.1;
 /**
  * The share of a tick period a tick may start new tokens in. The timer fires
  * again after at least 90 % of the period; stopping at 75 % leaves the tokens
@@ -69,12 +68,12 @@ export class TwitchAuthMaintenance implements OnApplicationBootstrap, OnModuleDe
   ) {
     const m = options.maintenance;
     this.tickMs = m.tickSeconds * 1000;
-    this.maxTickGapMs = this.tickMs * (1 + JITTER);
+    this.maxTickGapMs = maxTickGapMs(this.tickMs);
     this.settings = {
       refreshBeforeMs: m.refreshBeforeExpirySeconds * 1000,
       validateEveryMs: m.validateEverySeconds * 1000,
       // Two gaps: a token still meets its deadline when one tick is skipped (overrun) or slow.
-      validationLookaheadMs: 2 * this.maxTickGapMs,
+      validationLookaheadMs: validationLookaheadMs(this.tickMs),
       concurrency: m.concurrency,
       budgetMs: this.tickMs * BUDGET_SHARE,
     };
@@ -188,7 +187,7 @@ export class TwitchAuthMaintenance implements OnApplicationBootstrap, OnModuleDe
   /** Fixed rate: the next tick is planned when this one fires, so a slow tick makes the next one skip, not drift. */
   private onTimer(): void {
     this.timer = null;
-    this.schedule(this.tickMs * (1 - JITTER + Math.random() * 2 * JITTER));
+    this.schedule(this.tickMs * (1 - TICK_JITTER + Math.random() * 2 * TICK_JITTER));
     if (this.current) {
       this.skippedTicks += 1;
       const runningFor = Date.now() - (this.lastTickStartedAt?.getTime() ?? Date.now());

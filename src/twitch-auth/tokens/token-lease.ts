@@ -79,12 +79,19 @@ export class TokenLease {
    * Runs `work` with the user's lease; waits (polling) while another instance
    * holds it, unless told to skip. While a refreshed token of this user is
    * still only in memory, that token is the answer: it was just obtained, and
-   * working from it would fence its own pending write out.
+   * working from it would fence its own pending write out. `signal` stops
+   * the wait with its reason.
    */
-  async hold(userId: string, work: (row: PlainToken) => Promise<PlainToken>, skipIfLeased = false): Promise<PlainToken> {
+  async hold(
+    userId: string,
+    work: (row: PlainToken) => Promise<PlainToken>,
+    skipIfLeased = false,
+    signal?: AbortSignal,
+  ): Promise<PlainToken> {
     const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
     let delay = 20;
     for (;;) {
+      signal?.throwIfAborted();
       const pending = this.writer.pendingRow(userId);
       if (pending) return pending;
       if (this.closing) throw new TwitchAuthShuttingDownError(userId);
@@ -108,7 +115,7 @@ export class TokenLease {
         }
       }
       if (Date.now() >= deadline) throw new TokenLeaseTimeoutError(userId);
-      await sleep(delay * (0.5 + Math.random()));
+      await sleep(delay * (0.5 + Math.random()), undefined, { signal });
       delay = Math.min(delay * 2, 250);
     }
   }
@@ -160,19 +167,23 @@ export class TokenLease {
     }
   }
 
-  /** Retries transient failures with growing, jittered delays, renewing the lease between attempts. */
-  async retrying<T>(userId: string, request: () => Promise<T>): Promise<T> {
+  /**
+   * Retries transient failures with growing, jittered delays, renewing the
+   * lease between attempts. Once `signal` is aborted, the failure is thrown
+   * instead of retried, and a wait between attempts ends with its reason.
+   */
+  async retrying<T>(userId: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await request();
       } catch (error) {
-        if (!isTransient(error) || attempt >= this.timings.attempts) throw error;
+        if (!isTransient(error) || attempt >= this.timings.attempts || signal?.aborted) throw error;
         const backoff = this.timings.retryBaseMs * 4 ** (attempt - 1) * (0.75 + Math.random() / 2);
         const wait =
           error instanceof TwitchRateLimitError && error.retryAfterMs !== null
             ? Math.min(Math.max(error.retryAfterMs, backoff), MAX_RATE_LIMIT_WAIT_MS)
             : backoff;
-        await sleep(wait);
+        await sleep(wait, undefined, { signal });
         const renewed = await this.store.repository.acquireLease(userId, this.instanceId, Date.now() + this.timings.leaseTtlMs, FREE_ONLY);
         if (!renewed) throw new TokenLeaseTimeoutError(userId);
       }

@@ -35,6 +35,12 @@ export interface MaintenanceCallOptions {
    * holds another token is answered as it is.
    */
   rejected?: boolean;
+  /**
+   * Gives up (rejecting with the signal's reason) while waiting for a lease or
+   * for Twitch's answer. Once Twitch answered, the result is still stored:
+   * a refreshed token is never dropped because its caller left.
+   */
+  signal?: AbortSignal;
 }
 
 /** One refresh in flight in this process, and the access token it started from. */
@@ -109,6 +115,10 @@ export class TokenRefresher implements BeforeApplicationShutdown {
    */
   refresh(userId: string, seenAccessToken: string | null, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
     const running = seenAccessToken === null ? undefined : this.flights.get(userId);
+    // A caller who may give up joins like the others, but only its own wait ends with the abort.
+    if (running && running.from === seenAccessToken && call.signal) {
+      return untilAborted(this.refresh(userId, seenAccessToken, { ...call, signal: undefined }), call.signal);
+    }
     if (running && running.from === seenAccessToken) {
       // A refresh that ends on the rejected token (none was possible) or gave up on a lease is not an answer for these callers.
       const again = (): Promise<PlainToken> => this.startRefresh(userId, seenAccessToken, call);
@@ -132,7 +142,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
    */
   validate(userId: string, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
     return this.track(
-      this.lease.exclusively(userId, () => this.lease.hold(userId, (row) => this.validateHeld(row, call), call.skipIfLeased)),
+      this.lease.exclusively(userId, () => this.lease.hold(userId, (row) => this.validateHeld(row, call), call.skipIfLeased, call.signal)),
     );
   }
 
@@ -184,10 +194,16 @@ export class TokenRefresher implements BeforeApplicationShutdown {
   private startRefresh(userId: string, seenAccessToken: string | null, call: MaintenanceCallOptions): Promise<PlainToken> {
     const promise = this.track(
       this.lease.exclusively(userId, () =>
-        this.lease.hold(userId, (row) => this.refreshHeld(row, seenAccessToken, call.rejected === true), call.skipIfLeased),
+        this.lease.hold(
+          userId,
+          (row) => this.refreshHeld(row, seenAccessToken, call.rejected === true, call.signal),
+          call.skipIfLeased,
+          call.signal,
+        ),
       ),
     );
-    if (seenAccessToken === null) return promise;
+    // A refresh its caller may abort is joined by nobody: the others would inherit the abort.
+    if (seenAccessToken === null || call.signal) return promise;
     const flight: Flight = { from: seenAccessToken, promise, skipIfLeased: call.skipIfLeased === true };
     this.flights.set(userId, flight);
     const forget = (): void => {
@@ -211,7 +227,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
     if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
     try {
-      const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken));
+      const { signal } = call;
+      const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken, signal), signal);
       if (validation.userId !== null && validation.userId !== userId) {
         await this.failures.markReauthRequired(row, `Twitch says the stored token belongs to user ${validation.userId}`);
         throw new ReauthorizationRequiredError(userId);
@@ -237,18 +254,18 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) {
         try {
-          return await this.refreshHeld(row, null, false);
+          return await this.refreshHeld(row, null, false, call.signal);
         } catch (refreshError) {
           if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
           throw refreshError;
         }
       }
-      if (isTransient(error)) await this.failures.backOff(row);
+      if (isTransient(error) && !call.signal?.aborted) await this.failures.backOff(row);
       throw error;
     }
   }
 
-  private async refreshHeld(row: PlainToken, seenAccessToken: string | null, rejected: boolean): Promise<PlainToken> {
+  private async refreshHeld(row: PlainToken, seenAccessToken: string | null, rejected: boolean, signal?: AbortSignal): Promise<PlainToken> {
     const userId = row.userId;
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
     const now = Date.now();
@@ -270,8 +287,10 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     let grant: TokenGrant;
     try {
       const refreshToken = row.refreshToken;
-      grant = await this.lease.retrying(userId, () => this.identity.refresh(refreshToken));
+      grant = await this.lease.retrying(userId, () => this.identity.refresh(refreshToken, signal), signal);
     } catch (error) {
+      // The caller gave up before Twitch answered: nothing failed, so no backoff is recorded; the lease is released as usual.
+      if (signal?.aborted) throw error;
       throw await this.failures.refreshFailed(row, error);
     }
     const obtainedAt = Date.now();
@@ -298,4 +317,23 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     }
     return result;
   }
+}
+
+/** `work`'s outcome, or a rejection with the signal's reason as soon as it is aborted (`work` itself carries on). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

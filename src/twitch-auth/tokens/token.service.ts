@@ -30,6 +30,16 @@ export interface AuthorizationUrlOptions {
   state?: string;
 }
 
+/** Options of a call its caller may give up on, e.g. on Ctrl+C in a command-line tool. */
+export interface TokenCallOptions {
+  /**
+   * Stops waiting (for another instance's lease, or for Twitch's answer) and
+   * rejects with the signal's reason. What Twitch already answered is still
+   * stored: a refresh that succeeded is written before the call settles.
+   */
+  signal?: AbortSignal;
+}
+
 /** Optional facts for `addToken`. */
 export interface AddTokenOptions {
   login?: string | null;
@@ -176,30 +186,30 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** Deletes the user's token; with `revoke: true` revokes it at Twitch first (and keeps it if that fails). */
-  async removeUser(userId: string, options: { revoke?: boolean } = {}): Promise<boolean> {
+  async removeUser(userId: string, options: { revoke?: boolean } & TokenCallOptions = {}): Promise<boolean> {
     if (options.revoke) {
       const row = await this.store.get(userId);
-      if (row) await this.identity.revoke(row.accessToken);
+      if (row) await this.identity.revoke(row.accessToken, options.signal);
     }
     this.cache.delete(userId);
     return this.store.delete(userId);
   }
 
   /** Revokes the user's token at Twitch and deletes it. */
-  async revoke(userId: string): Promise<void> {
+  async revoke(userId: string, options: TokenCallOptions = {}): Promise<void> {
     const row = await this.store.get(userId);
     if (!row) throw new TokenNotFoundError({ userId });
-    await this.removeUser(userId, { revoke: true });
+    await this.removeUser(userId, { revoke: true, signal: options.signal });
   }
 
   /** Asks Twitch now whether the user's token is valid (refreshing a dead access token). */
-  async validate(userId: string): Promise<TokenInfo> {
-    return toTokenInfo(await this.refresher.validate(userId));
+  async validate(userId: string, options: TokenCallOptions = {}): Promise<TokenInfo> {
+    return toTokenInfo(await this.refresher.validate(userId, { signal: options.signal }));
   }
 
-  /** Refreshes the user's token now; concurrent calls share one refresh. */
-  async refresh(userId: string): Promise<AccessToken> {
-    const row = await this.refresher.refresh(userId, (await this.requireRow(userId)).accessToken);
+  /** Refreshes the user's token now; concurrent calls share one refresh (a call with a `signal` joins a running one but is never joined). */
+  async refresh(userId: string, options: TokenCallOptions = {}): Promise<AccessToken> {
+    const row = await this.refresher.refresh(userId, (await this.requireRow(userId)).accessToken, { signal: options.signal });
     return this.cache.put(row).token;
   }
 

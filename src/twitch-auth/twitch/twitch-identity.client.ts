@@ -69,9 +69,9 @@ export class TwitchIdentityClient {
     return this.grant({ grant_type: 'authorization_code', code, redirect_uri: this.config.redirectUri, ...this.secret() });
   }
 
-  /** Trades a refresh token for a new access token and (possibly new) refresh token. */
-  async refresh(refreshToken: string): Promise<TokenGrant> {
-    return this.grant({ grant_type: 'refresh_token', refresh_token: refreshToken, ...this.secret() });
+  /** Trades a refresh token for a new access token and (possibly new) refresh token. `signal` stops waiting for the answer. */
+  async refresh(refreshToken: string, signal?: AbortSignal): Promise<TokenGrant> {
+    return this.grant({ grant_type: 'refresh_token', refresh_token: refreshToken, ...this.secret() }, signal);
   }
 
   /** Gets an app access token (client credentials); needs the client secret. */
@@ -110,14 +110,15 @@ export class TwitchIdentityClient {
     return this.grant({ grant_type: DEVICE_GRANT, device_code: deviceCode, scopes: scopes.join(' ') }, signal);
   }
 
-  /** Asks Twitch whether a token is valid and what it carries. */
-  async validate(accessToken: string): Promise<TokenValidation> {
+  /** Asks Twitch whether a token is valid and what it carries. `signal` stops waiting for the answer. */
+  async validate(accessToken: string, signal?: AbortSignal): Promise<TokenValidation> {
     const response = await sendTwitchRequest({
       endpoint: 'validate',
       method: 'GET',
       url: `${this.config.idBaseUrl}/oauth2/validate`,
       headers: { Authorization: `OAuth ${accessToken}` },
       timeoutMs: this.config.timeoutMs,
+      signal,
     });
     if (response.status !== 200) throw this.failure('validate', response);
     const wire = response.body as WireValidateResponse;
@@ -133,9 +134,9 @@ export class TwitchIdentityClient {
     };
   }
 
-  /** Revokes an access token. An already-invalid token counts as revoked. */
-  async revoke(accessToken: string): Promise<void> {
-    const response = await this.post('revoke', '/oauth2/revoke', { client_id: this.config.clientId, token: accessToken });
+  /** Revokes an access token. An already-invalid token counts as revoked. `signal` stops waiting for the answer. */
+  async revoke(accessToken: string, signal?: AbortSignal): Promise<void> {
+    const response = await this.post('revoke', '/oauth2/revoke', { client_id: this.config.clientId, token: accessToken }, signal);
     if (response.status === 200) return;
     const error = this.failure('revoke', response);
     if (error instanceof InvalidAccessTokenError) return;
