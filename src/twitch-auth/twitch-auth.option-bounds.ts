@@ -21,12 +21,19 @@ export function timerSeconds(value: number, option: string): number {
   return value;
 }
 
-/** Shutdown waits `timeoutMs + 1000` for in-flight work: that wait must fit in a Node timer too. */
+/**
+ * The longest `twitch.timeoutMs`. A request is retried up to 3 times, a lease
+ * lasts 4 × timeoutMs, and shutdown waits for the worst case of one refresh
+ * (about 4 × timeoutMs): past two minutes per request, a stalled Twitch would
+ * hold leases and deploys for many minutes.
+ */
+export const MAX_REQUEST_TIMEOUT_MS = 120_000;
+
+/** Refuses a request timeout whose retries, leases and shutdown wait would run for many minutes. */
 export function requestTimeoutMs(value: number): number {
-  const max = MAX_TIMER_MS - 1000;
-  if (value > max) {
+  if (value > MAX_REQUEST_TIMEOUT_MS) {
     throw new TwitchAuthConfigError(
-      `twitch.timeoutMs must be at most ${max} so the shutdown wait (timeoutMs + 1000 ms) fits in a Node timer (at most 2^31-1 ms); got ${String(value)}.`,
+      `twitch.timeoutMs must be at most ${MAX_REQUEST_TIMEOUT_MS} (2 minutes): leases last 4 × timeoutMs and shutdown waits for about as long for a refresh in flight; got ${String(value)}.`,
     );
   }
   return value;

@@ -77,9 +77,9 @@ export interface TwitchEndpointOptions {
   /** Default `https://api.twitch.tv/helix`. */
   helixBaseUrl?: string;
   /**
-   * Per-request timeout in milliseconds. Default 10000. At most 2147482647:
-   * shutdown waits up to `timeoutMs + 1000` for in-flight work, and a Node
-   * timer holds at most 2^31-1 ms.
+   * Per-request timeout in milliseconds. Default 10000. At most 120000: a
+   * lease lasts 4 × timeoutMs, and shutdown waits about as long for a
+   * refresh in flight (3 attempts, their backoffs and the write).
    */
   timeoutMs?: number;
 }

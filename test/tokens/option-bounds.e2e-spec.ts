@@ -76,9 +76,9 @@ describe('option bounds: every token validated within the hour, every timer with
     [{ eventSub: { secret: 'a-webhook-secret', maxMessageAgeSeconds: 3e6 } }, /^eventSub\.maxMessageAgeSeconds must be at most 2147483 /],
     [
       { twitch: { timeoutMs: 2 ** 31 } },
-      /^twitch\.timeoutMs must be at most 2147482647 so the shutdown wait \(timeoutMs \+ 1000 ms\) fits in a Node timer \(at most 2\^31-1 ms\); got 2147483648\.$/,
+      /^twitch\.timeoutMs must be at most 120000 \(2 minutes\): leases last 4 × timeoutMs and shutdown waits for about as long for a refresh in flight; got 2147483648\.$/,
     ],
-    [{ twitch: { timeoutMs: 2 ** 31 - 1000 } }, /^twitch\.timeoutMs must be at most 2147482647 /],
+    [{ twitch: { timeoutMs: 120_001 } }, /^twitch\.timeoutMs must be at most 120000 /],
   ])('%j is refused with a message naming the bound', (overrides, message) => {
     const extra = overrides as Partial<TwitchAuthModuleOptions>;
     const options: TwitchAuthModuleOptions = { ...base, ...extra, maintenance: { enabled: false, ...extra.maintenance } };
@@ -92,7 +92,7 @@ describe('option bounds: every token validated within the hour, every timer with
         maintenance: { enabled: false, refreshBeforeExpirySeconds: 2147483, validateEverySeconds: 3600 },
         oauth: { stateTtlSeconds: 2147483 },
         eventSub: { secret: 'a-webhook-secret', maxMessageAgeSeconds: 2147483 },
-        twitch: { timeoutMs: 2 ** 31 - 1 - 1000 },
+        twitch: { timeoutMs: 120_000 },
       }),
     ).not.toThrow();
   });
