@@ -8,7 +8,12 @@ describe('single-flight refresh in one process (in-memory storage)', () => {
 
   beforeAll(async () => {
     fake = await startFake();
-    t = await createTestApp({ fake });
+    // 10,000 concurrent calls on a loaded 2-core machine can keep one refresh waiting past a 2 s timeout; its retry
+    // would then present a refresh token Twitch already rotated. Twitch's own timeout (10 s) leaves that to real outages.
+    t = await createTestApp({
+      fake,
+      options: { twitch: { idBaseUrl: fake.idBaseUrl, helixBaseUrl: fake.helixBaseUrl, timeoutMs: 10_000 } },
+    });
   });
   afterAll(async () => {
     await t.close();

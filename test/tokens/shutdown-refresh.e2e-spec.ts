@@ -174,31 +174,25 @@ describe('SIGTERM while a refresh is in flight, one process on a SQLite file', (
     await within(app.exited, graceMs);
   };
 
-  it('(a) a refresh started by maintenance is answered during the shutdown: stored, nothing lost', async () => {
-    const { result, exit } = await stopDuringRefresh({
-      name: 'maintenance',
-      userId: '81001',
-      trigger: 'maintenance',
-      plans: ['holdAnswer'],
-      signalWhen: () => waitFor('the refresh answer to be held', () => proxy.answersHeld === 1, 30_000),
-      releaseWhen: exitOrAfter(3_000),
-    });
-    expect(result).toEqual(nothingLost);
-    expect(exit).not.toBeNull();
-  }, 90_000);
-
-  it('(b) a refresh started by a read is answered during the shutdown: stored, nothing lost', async () => {
-    const { result, exit } = await stopDuringRefresh({
-      name: 'read',
-      userId: '81002',
-      trigger: 'read',
-      plans: ['holdAnswer'],
-      signalWhen: () => waitFor('the refresh answer to be held', () => proxy.answersHeld === 1, 30_000),
-      releaseWhen: exitOrAfter(3_000),
-    });
-    expect(result).toEqual(nothingLost);
-    expect(exit).not.toBeNull();
-  }, 90_000);
+  it.each([
+    { label: '(a)', by: 'maintenance', name: 'maintenance', userId: '81001', trigger: 'maintenance' as const },
+    { label: '(b)', by: 'a read', name: 'read', userId: '81002', trigger: 'read' as const },
+  ])(
+    '$label a refresh started by $by is answered during the shutdown: stored, nothing lost',
+    async ({ name, userId, trigger }) => {
+      const { result, exit } = await stopDuringRefresh({
+        name,
+        userId,
+        trigger,
+        plans: ['holdAnswer'],
+        signalWhen: () => waitFor('the refresh answer to be held', () => proxy.answersHeld === 1, 30_000),
+        releaseWhen: exitOrAfter(3_000),
+      });
+      expect(result).toEqual(nothingLost);
+      expect(exit).not.toBeNull();
+    },
+    90_000,
+  );
 
   it('(c) a maintenance refresh whose retry is answered 15 s after SIGTERM (past the old 11 s patience): nothing lost', async () => {
     // Attempt 1 is swallowed (Twitch never sees it) and times out after 10 s; the retry reaches Twitch, whose
