@@ -46,6 +46,13 @@ export interface EventSubOptions {
   publicUrl?: string;
   /** Messages older than this are rejected as replays. Default 600. */
   maxMessageAgeSeconds?: number;
+  /**
+   * `mount: 'direct'` only: a request whose body has not fully arrived this
+   * long after its headers gets 408 and its connection is closed, so stalled
+   * senders cannot hold memory and sockets for Node's 300 s request timeout.
+   * Twitch sends a few kilobytes at once. Default 10000.
+   */
+  bodyTimeoutMs?: number;
 }
 
 /** Options of the scheduled validate-and-refresh provider. */
@@ -147,6 +154,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
       mount: eventSubMount(e.mount, 'eventSub.mount'),
       publicUrl: e.publicUrl ? e.publicUrl.replace(/\/+$/, '') : null,
       maxMessageAgeSeconds: positive(e.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'),
+      bodyTimeoutMs: positive(e.bodyTimeoutMs ?? 10_000, 'eventSub.bodyTimeoutMs'),
     };
   }
 

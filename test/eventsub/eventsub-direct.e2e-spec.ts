@@ -214,7 +214,7 @@ describe("eventSub.mount 'direct' configuration", () => {
     const host = { httpAdapter: { getType: () => 'koa' } } as unknown as HttpAdapterHost;
     let error: unknown;
     try {
-      new EventSubDirectRoute(host, {} as EventSubReceiver, '/eventsub/callback');
+      new EventSubDirectRoute(host, {} as EventSubReceiver, '/eventsub/callback', { eventSub: null } as never);
     } catch (caughtError) {
       error = caughtError;
     }
