@@ -83,7 +83,7 @@ export * from './storage/typeorm/index.js';
 // OAuth: browser authorization-code flow (built-in routes, or your own controller with OAuthStateService)
 export { OAuthStateService, OAUTH_STATE_COOKIE_PREFIX } from './oauth/oauth-state.service.js';
 export type { IssuedOAuthState, OAuthStateIssueOptions, VerifiedOAuthState } from './oauth/oauth-state.service.js';
-export { OAuthStateError } from './oauth/oauth.errors.js';
+export { OAuthReturnToTooLongError, OAuthStateError } from './oauth/oauth.errors.js';
 export type { OAuthFailureReason, OAuthStateFailureReason } from './oauth/oauth.errors.js';
 
 // EventSub: webhook receiver, signature verification, subscription management

@@ -13,8 +13,8 @@ import {
 } from '../twitch/twitch.errors.js';
 import { OAuthStateError, type OAuthFailureReason } from './oauth.errors.js';
 import { failurePage, successPage } from './oauth.pages.js';
-import { parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
-import { OAuthStateService } from './oauth-state.service.js';
+import { encodeLocation, parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
+import { OAUTH_MAX_RETURN_TO_LENGTH, OAuthStateService } from './oauth-state.service.js';
 
 /** What the controller sends: a page or a redirect, plus cookies. Platform-neutral on purpose. */
 export interface OAuthReply {
@@ -63,7 +63,7 @@ export class OAuthFlow {
   begin(query: unknown): OAuthReply {
     const scopes = parseScopesParam(queryValue(query, 'scopes'));
     if (!scopes.ok) return this.page(400, 'Invalid scopes', scopes.message, [], false);
-    const returnTo = parseReturnTo(queryValue(query, 'return_to'));
+    const returnTo = parseReturnTo(queryValue(query, 'return_to'), OAUTH_MAX_RETURN_TO_LENGTH);
     if (!returnTo.ok) return this.page(400, 'Invalid return_to', returnTo.message, [], false);
     if (!this.states.available) {
       this.logger.error('OAuth start refused: clientSecret is not configured; public clients authorize users with the device flow.');
@@ -151,7 +151,8 @@ export class OAuthFlow {
       this.events.emit(TwitchAuthEvent.OAuthAuthorized, { info } satisfies OAuthAuthorizedEvent);
       this.logger.log(`OAuth: stored the token of user ${info.userId} (${info.login ?? 'unknown login'}).`);
       const location = returnTo ?? this.options.oauth.successRedirect;
-      if (location) return { status: 302, location, setCookies: cookies };
+      // Encoded again: a state issued by an app's own start route may carry a raw path (encoding is idempotent).
+      if (location) return { status: 302, location: encodeLocation(location), setCookies: cookies };
       return { status: 200, html: successPage(info), setCookies: cookies };
     } catch (caught) {
       return this.fail(this.exchangeFailure(caught), cookies);
