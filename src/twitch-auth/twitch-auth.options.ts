@@ -16,6 +16,14 @@ export interface OAuthRouteOptions {
   stateTtlSeconds?: number;
   /** Where to send the browser after success instead of the built-in page (same-origin path or absolute URL). */
   successRedirect?: string;
+  /**
+   * What the callback does with a grant that lacks scopes the stored token
+   * of the same user has (e.g. someone followed a `/oauth?scopes=chat:read`
+   * link while the bot's token has `chat:read chat:edit`). Default false: the
+   * stored token is kept, the new one revoked, and the result page says so.
+   * True: the new grant replaces the stored one, as any wider grant does.
+   */
+  replaceNarrowerGrant?: boolean;
 }
 
 /**
@@ -139,6 +147,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     callbackPath: normalisePath(options.oauth?.callbackPath ?? new URL(redirectUri).pathname, 'oauth.callbackPath'),
     stateTtlSeconds: positive(options.oauth?.stateTtlSeconds ?? 600, 'oauth.stateTtlSeconds'),
     successRedirect: options.oauth?.successRedirect ?? null,
+    replaceNarrowerGrant: options.oauth?.replaceNarrowerGrant ?? false,
   };
 
   let eventSub: ResolvedTwitchAuthOptions['eventSub'] = null;
