@@ -71,6 +71,8 @@ function eventSubEnabled(): boolean {
           clientSecret: config.get<string>('TWITCH_CLIENT_SECRET'),
           redirectUri: config.get<string>('TWITCH_REDIRECT_URI') ?? `http://localhost:${port}/oauth/callback`,
           defaultScopes: ['chat:read'],
+          // What /oauth may ask for: ?set=bot, or the default set.
+          oauth: { scopeSets: { bot: ['chat:read', 'chat:edit'] } },
           encryptionKey: config.get<string>('TWITCH_AUTH_ENCRYPTION_KEY'),
           eventSub: eventSubSecret
             ? { secret: eventSubSecret, path: DEMO_EVENTSUB_PATH, mount: 'direct', publicUrl: config.get<string>('TWITCH_PUBLIC_URL') }

@@ -24,6 +24,14 @@ export interface OAuthRouteOptions {
    * True: the new grant replaces the stored one, as any wider grant does.
    */
   replaceNarrowerGrant?: boolean;
+  /**
+   * The scope sets the built-in start route may ask Twitch for, by name:
+   * `/oauth?set=bot`, or `/oauth?scopes=…` naming exactly one set's scopes.
+   * Any other scopes are refused (400), so a link cannot make a user grant
+   * scopes the app never asked for. `default` is `defaultScopes` unless
+   * given here. Default `{ default: defaultScopes }`.
+   */
+  scopeSets?: Record<string, string[]>;
 }
 
 /**
@@ -148,6 +156,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     stateTtlSeconds: positive(options.oauth?.stateTtlSeconds ?? 600, 'oauth.stateTtlSeconds'),
     successRedirect: options.oauth?.successRedirect ?? null,
     replaceNarrowerGrant: options.oauth?.replaceNarrowerGrant ?? false,
+    scopeSets: resolveScopeSets(options.oauth?.scopeSets, defaultScopes),
   };
 
   let eventSub: ResolvedTwitchAuthOptions['eventSub'] = null;
@@ -257,6 +266,24 @@ function requireHttpUrl(value: string, option: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TwitchAuthConfigError(`${option} must be an http(s) URL; got "${value}".`);
   }
+}
+
+const SCOPE_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `oauth.scopeSets` checked, with `default` filled from `defaultScopes` when absent. */
+function resolveScopeSets(sets: Record<string, string[]> | undefined, defaultScopes: string[]): Record<string, string[]> {
+  if (sets !== undefined && (sets === null || typeof sets !== 'object' || Array.isArray(sets))) {
+    throw new TwitchAuthConfigError('oauth.scopeSets must be an object of named scope lists, e.g. { bot: ["chat:read", "chat:edit"] }.');
+  }
+  const resolved: Record<string, string[]> = { default: [...new Set(defaultScopes)] };
+  for (const [name, scopes] of Object.entries(sets ?? {})) {
+    if (!SCOPE_SET_NAME.test(name)) {
+      throw new TwitchAuthConfigError(`oauth.scopeSets: "${name.slice(0, 64)}" is not a set name (letters, digits, _ and -, at most 64).`);
+    }
+    checkScopes(scopes, `oauth.scopeSets.${name}`);
+    resolved[name] = [...new Set(scopes)];
+  }
+  return resolved;
 }
 
 /** Checks an `EventSubMount` value; absent means `'controller'`. */

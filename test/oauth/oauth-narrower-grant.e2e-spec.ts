@@ -17,8 +17,9 @@ describe.each(['express', 'fastify'] as const)('OAuth callback and a grant narro
 
   beforeAll(async () => {
     fake = await startFake();
-    kept = await createTestApp({ fake, adapter, listen: true });
-    replacing = await createTestApp({ fake, adapter, listen: true, options: { oauth: { replaceNarrowerGrant: true } } });
+    const scopeSets = { read: ['chat:read'], bot: ['chat:read', 'chat:edit'] };
+    kept = await createTestApp({ fake, adapter, listen: true, options: { oauth: { scopeSets } } });
+    replacing = await createTestApp({ fake, adapter, listen: true, options: { oauth: { scopeSets, replaceNarrowerGrant: true } } });
   });
   afterAll(async () => {
     await kept.close();

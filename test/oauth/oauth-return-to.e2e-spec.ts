@@ -17,7 +17,7 @@ describe.each(['express', 'fastify'] as const)('OAuth return_to on %s', (adapter
 
   beforeAll(async () => {
     fake = await startFake();
-    t = await createTestApp({ fake, adapter, listen: true });
+    t = await createTestApp({ fake, adapter, listen: true, options: { defaultScopes: ['chat:read'] } });
   });
   afterAll(async () => {
     await t.close();

@@ -15,7 +15,7 @@ import {
 } from '../twitch/twitch.errors.js';
 import { OAuthStateError, type OAuthFailureReason } from './oauth.errors.js';
 import { failurePage, keptGrantPage, successPage } from './oauth.pages.js';
-import { encodeLocation, parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
+import { chooseScopeSet, encodeLocation, parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
 import { OAUTH_MAX_RETURN_TO_LENGTH, OAuthStateService } from './oauth-state.service.js';
 
 /** What the controller sends: a page or a redirect, plus cookies. Platform-neutral on purpose. */
@@ -62,10 +62,12 @@ export class OAuthFlow {
     @Inject(OAUTH_ROUTES) private readonly routes: OAuthRoutePaths,
   ) {}
 
-  /** `GET <path>?scopes=…&force_verify=true&return_to=/x`: a 302 to Twitch with a fresh state and its cookie. */
+  /** `GET <path>?set=…|scopes=…&force_verify=true&return_to=/x`: a 302 to Twitch (for one of `oauth.scopeSets`) with a fresh state and its cookie. */
   begin(query: unknown): OAuthReply {
-    const scopes = parseScopesParam(queryValue(query, 'scopes'));
-    if (!scopes.ok) return this.page(400, 'Invalid scopes', scopes.message, [], false);
+    const requested = parseScopesParam(queryValue(query, 'scopes'));
+    if (!requested.ok) return this.page(400, 'Invalid scopes', requested.message, [], false);
+    const scopes = chooseScopeSet(queryValue(query, 'set'), requested.value, this.options.oauth.scopeSets);
+    if (!scopes.ok) return this.page(400, 'Scopes not offered', scopes.message, [], false);
     const returnTo = parseReturnTo(queryValue(query, 'return_to'), OAUTH_MAX_RETURN_TO_LENGTH);
     if (!returnTo.ok) return this.page(400, 'Invalid return_to', returnTo.message, [], false);
     if (!this.states.available) {
@@ -80,7 +82,7 @@ export class OAuthFlow {
     }
     const issued = this.states.issue({ returnTo: returnTo.value });
     const url = this.tokens.getAuthorizationUrl({
-      scopes: scopes.value.length > 0 ? scopes.value : this.options.defaultScopes,
+      scopes: scopes.value,
       forceVerify: parseForceVerify(queryValue(query, 'force_verify')),
       state: issued.state,
     });

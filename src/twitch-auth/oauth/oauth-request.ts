@@ -47,6 +47,33 @@ export function parseScopesParam(raw: string | undefined | { invalid: true }): P
 }
 
 /**
+ * The scopes a start request may ask Twitch for: those of `?set=<name>`, or
+ * the `?scopes=` given when they are exactly one configured set's (in any
+ * order), or the `default` set when neither is given. Anything else is
+ * refused: visitors choose among the app's sets, never their own scopes.
+ */
+export function chooseScopeSet(
+  rawSet: string | undefined | { invalid: true },
+  requested: string[],
+  sets: Readonly<Record<string, readonly string[]>>,
+): Parsed<string[]> {
+  const offer = Object.entries(sets)
+    .map(([name, scopes]) => `?set=${name} (${scopes.join(' ') || 'no scopes'})`)
+    .join(', ');
+  if (rawSet !== undefined) {
+    if (typeof rawSet !== 'string' || requested.length > 0) return { ok: false, message: `Give one set, and no scopes: ${offer}.` };
+    if (!Object.hasOwn(sets, rawSet))
+      return { ok: false, message: `"${rawSet.slice(0, 64)}" is not a scope set of this application: ${offer}.` };
+    return { ok: true, value: [...sets[rawSet]!] };
+  }
+  if (requested.length === 0) return { ok: true, value: [...(sets.default ?? [])] };
+  const wanted = new Set(requested);
+  const match = Object.values(sets).find((scopes) => scopes.length === wanted.size && scopes.every((scope) => wanted.has(scope)));
+  if (match) return { ok: true, value: [...match] };
+  return { ok: false, message: `This application does not ask for these scopes; it asks for one of its scope sets: ${offer}.` };
+}
+
+/**
  * `return_to` must stay on this site: a relative path starting with a single
  * `/`, no backslash and no control character (browsers drop tabs and
  * newlines, which would turn `/\t/evil.example` into `//evil.example`).
