@@ -6,6 +6,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { TwitchAuthModule, dataSourceOptionsFromUrl, initializeTwitchAuthDataSource } from './twitch-auth/index.js';
 import { BotService } from './demo/bot.service.js';
+import { EventSubLogListener } from './demo/eventsub-log.listener.js';
 import { StatusController } from './demo/status.controller.js';
 import { HealthController } from './demo/health.controller.js';
 
@@ -24,6 +25,18 @@ function secondsFromEnv(config: ConfigService, name: string): number | undefined
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds < 0) throw new Error(`${name} must be a number of seconds; got "${raw}".`);
   return seconds;
+}
+
+/** Where the demo receives EventSub webhooks (when TWITCH_EVENTSUB_SECRET is set). */
+export const DEMO_EVENTSUB_PATH = '/eventsub/callback';
+
+/**
+ * Whether the demo mounts its EventSub receiver. Read from the environment
+ * when this module is imported: `forRootAsync` mounts routes before its
+ * factory runs. `ConfigModule.forRoot` above has loaded `.env` by then.
+ */
+function eventSubEnabled(): boolean {
+  return (process.env.TWITCH_EVENTSUB_SECRET ?? '') !== '';
 }
 
 /**
@@ -47,6 +60,8 @@ function secondsFromEnv(config: ConfigService, name: string): number | undefined
     }),
     TwitchAuthModule.forRootAsync({
       storage: 'typeorm',
+      // The direct mount checks Twitch's headers before reading a body and bounds slow senders.
+      routes: { eventSub: eventSubEnabled() ? { path: DEMO_EVENTSUB_PATH, mount: 'direct' } : undefined },
       inject: [ConfigService],
       useFactory: (config: ConfigService) => {
         const port = config.get<string>('PORT') ?? '3000';
@@ -56,12 +71,16 @@ function secondsFromEnv(config: ConfigService, name: string): number | undefined
           clientSecret: config.get<string>('TWITCH_CLIENT_SECRET'),
           redirectUri: config.get<string>('TWITCH_REDIRECT_URI') ?? `http://localhost:${port}/oauth/callback`,
           defaultScopes: ['chat:read'],
+          // What /oauth may ask for: ?set=bot, or the default set.
+          oauth: { scopeSets: { bot: ['chat:read', 'chat:edit'] } },
           encryptionKey: config.get<string>('TWITCH_AUTH_ENCRYPTION_KEY'),
           previousEncryptionKeys: (config.get<string>('TWITCH_AUTH_PREVIOUS_ENCRYPTION_KEYS') ?? '')
             .split(',')
             .map((key) => key.trim())
             .filter((key) => key !== ''),
-          eventSub: eventSubSecret ? { secret: eventSubSecret, publicUrl: config.get<string>('TWITCH_PUBLIC_URL') } : undefined,
+          eventSub: eventSubSecret
+            ? { secret: eventSubSecret, path: DEMO_EVENTSUB_PATH, mount: 'direct', publicUrl: config.get<string>('TWITCH_PUBLIC_URL') }
+            : undefined,
           twitch: {
             idBaseUrl: config.get<string>('TWITCH_ID_BASE_URL'),
             helixBaseUrl: config.get<string>('TWITCH_HELIX_BASE_URL'),
@@ -76,6 +95,6 @@ function secondsFromEnv(config: ConfigService, name: string): number | undefined
     }),
   ],
   controllers: [StatusController, HealthController],
-  providers: [BotService],
+  providers: [BotService, EventSubLogListener],
 })
 export class AppModule {}

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
+import { AppModule, DEMO_EVENTSUB_PATH } from './app.module.js';
 import { FakeTwitch } from './twitch-auth/testing/index.js';
 
 /**
@@ -26,6 +26,13 @@ async function bootstrap(): Promise<void> {
   const host = process.env.HOST ?? '127.0.0.1';
   await app.listen(port, host);
   logger.log(`Demo listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`);
+  if (process.env.TWITCH_EVENTSUB_SECRET) {
+    logger.log(
+      `EventSub webhooks are received at POST ${DEMO_EVENTSUB_PATH} (TWITCH_EVENTSUB_SECRET is set); each notification is logged.`,
+    );
+  } else {
+    logger.log('EventSub is off: set TWITCH_EVENTSUB_SECRET (and TWITCH_PUBLIC_URL to subscribe) to receive webhooks.');
+  }
   if (fake) {
     const stopFake = fake;
     process.once('beforeExit', () => void stopFake.close());

@@ -15,7 +15,7 @@ export class StatusController {
       process.env.TWITCH_AUTH_DEMO_FAKE === '1' ? '<p><strong>Offline mode:</strong> running against the bundled FakeTwitch.</p>' : '';
     return `<!doctype html><html><head><title>nestjs-twitch-auth demo</title></head><body>
 <h1>nestjs-twitch-auth demo</h1>${mode}
-<p><a href="/oauth?scopes=chat:read+chat:edit">Authorize a Twitch account</a></p>
+<p><a href="/oauth?set=bot">Authorize a Twitch account</a></p>
 <table border="1" cellpadding="4"><thead><tr><th>User id</th><th>Login</th><th>Scopes</th><th>Expires</th><th>Status</th></tr></thead><tbody>${rows}</tbody></table>
 </body></html>`;
   }

@@ -92,7 +92,7 @@ export * from './storage/typeorm/index.js';
 // OAuth: browser authorization-code flow (built-in routes, or your own controller with OAuthStateService)
 export { OAuthStateService, OAUTH_STATE_COOKIE_PREFIX } from './oauth/oauth-state.service.js';
 export type { IssuedOAuthState, OAuthStateIssueOptions, VerifiedOAuthState } from './oauth/oauth-state.service.js';
-export { OAuthStateError } from './oauth/oauth.errors.js';
+export { OAuthReturnToTooLongError, OAuthStateError } from './oauth/oauth.errors.js';
 export {
   CODE_EXCHANGE_RETRY_AFTER_SECONDS,
   MAX_CONCURRENT_CODE_EXCHANGES,

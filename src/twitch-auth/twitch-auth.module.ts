@@ -53,6 +53,12 @@ export interface TwitchAuthStructuralOptions {
  */
 export interface TwitchAuthAsyncRoutes {
   oauth?: { path?: string; callbackPath?: string } | false;
+  /**
+   * The EventSub callback. Absent while the factory returns `eventSub`
+   * options stops the app (a receiver Twitch would get 404 from); `false`
+   * says on purpose that this instance receives nothing (it may still
+   * manage subscriptions with `EventSubService`).
+   */
   eventSub?: { path?: string; mount?: EventSubMount } | false;
 }
 
@@ -105,6 +111,7 @@ export class TwitchAuthModule {
       options,
       options.imports ?? [],
       asyncRoutes(options.routes),
+      options.routes?.eventSub === false,
     );
   }
 
@@ -113,13 +120,15 @@ export class TwitchAuthModule {
     structure: TwitchAuthStructuralOptions,
     imports: NonNullable<ModuleMetadata['imports']>,
     routes: TwitchAuthRoutes,
+    eventSubUnmountedOnPurpose = false,
   ): DynamicModule {
     const storage = structure.storage ?? 'memory';
     const providers: Provider[] = [
       optionsProvider,
       {
         provide: TWITCH_AUTH_RESOLVED_OPTIONS,
-        useFactory: (raw: TwitchAuthModuleOptions) => checkRoutesMatch(resolveTwitchAuthOptions(raw), raw, routes),
+        useFactory: (raw: TwitchAuthModuleOptions) =>
+          checkRoutesMatch(resolveTwitchAuthOptions(raw), raw, routes, eventSubUnmountedOnPurpose),
         inject: [TWITCH_AUTH_MODULE_OPTIONS],
       },
       {
@@ -186,16 +195,28 @@ export class TwitchAuthModule {
 
 /**
  * `forRootAsync` mounts the callback from `routes` before its factory runs;
- * an `eventSub.path` or `eventSub.mount` from the factory that says otherwise
- * would be silently ignored, so it stops the app instead.
+ * factory options that say otherwise would be silently ignored, so they stop
+ * the app instead: `eventSub` options with no `routes.eventSub` (no receiver
+ * at all: Twitch's verification would get 404), or an `eventSub.path` or
+ * `eventSub.mount` other than the mounted one.
  */
 function checkRoutesMatch(
   resolved: ResolvedTwitchAuthOptions,
   raw: TwitchAuthModuleOptions,
   routes: TwitchAuthRoutes,
+  eventSubUnmountedOnPurpose: boolean,
 ): ResolvedTwitchAuthOptions {
   const mounted = routes.eventSub;
-  if (!mounted || !resolved.eventSub) return resolved;
+  if (!resolved.eventSub) return resolved;
+  if (!mounted) {
+    if (eventSubUnmountedOnPurpose) return resolved;
+    throw new TwitchAuthConfigError(
+      `forRootAsync's factory returned eventSub options but no EventSub callback is mounted, so Twitch's requests would get 404: ` +
+        `set routes.eventSub in forRootAsync (e.g. routes: { eventSub: { path: ${JSON.stringify(resolved.eventSub.path)}, ` +
+        `mount: ${JSON.stringify(resolved.eventSub.mount)} } }), which is read before the factory runs; ` +
+        `or routes: { eventSub: false } if this instance only manages subscriptions.`,
+    );
+  }
   for (const key of ['path', 'mount'] as const) {
     if (raw.eventSub?.[key] !== undefined && resolved.eventSub[key] !== mounted[key]) {
       throw new TwitchAuthConfigError(

@@ -21,6 +21,16 @@ export function timerSeconds(value: number, option: string): number {
   return value;
 }
 
+/** Refuses a duration in milliseconds that no Node timer could wait for. */
+export function timerMs(value: number, option: string): number {
+  if (value > MAX_TIMER_MS) {
+    throw new TwitchAuthConfigError(
+      `${option} must be at most ${MAX_TIMER_MS} (milliseconds; a Node timer waits at most 2^31-1 ms); got ${String(value)}.`,
+    );
+  }
+  return value;
+}
+
 /**
  * The longest `twitch.timeoutMs`. A request is retried up to 3 times, a lease
  * lasts 4 × timeoutMs, and shutdown waits for the worst case of one refresh

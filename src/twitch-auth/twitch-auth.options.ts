@@ -3,7 +3,7 @@ import type { Type } from '@nestjs/common';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import type { TokenRepository } from './storage/token-repository.interface.js';
 import type { TokenSource } from './tokens/token-source.interface.js';
-import { checkTickSeconds, requestTimeoutMs, timerSeconds } from './twitch-auth.option-bounds.js';
+import { checkTickSeconds, requestTimeoutMs, timerMs, timerSeconds } from './twitch-auth.option-bounds.js';
 
 /** Options of the OAuth routes (`OAuthController`). */
 export interface OAuthRouteOptions {
@@ -17,6 +17,22 @@ export interface OAuthRouteOptions {
   stateTtlSeconds?: number;
   /** Where to send the browser after success instead of the built-in page (same-origin path or absolute URL). */
   successRedirect?: string;
+  /**
+   * What the callback does with a grant that lacks scopes the stored token
+   * of the same user has (e.g. someone followed a `/oauth?scopes=chat:read`
+   * link while the bot's token has `chat:read chat:edit`). Default false: the
+   * stored token is kept, the new one revoked, and the result page says so.
+   * True: the new grant replaces the stored one, as any wider grant does.
+   */
+  replaceNarrowerGrant?: boolean;
+  /**
+   * The scope sets the built-in start route may ask Twitch for, by name:
+   * `/oauth?set=bot`, or `/oauth?scopes=…` naming exactly one set's scopes.
+   * Any other scopes are refused (400), so a link cannot make a user grant
+   * scopes the app never asked for. `default` is `defaultScopes` unless
+   * given here. Default `{ default: defaultScopes }`.
+   */
+  scopeSets?: Record<string, string[]>;
 }
 
 /**
@@ -47,6 +63,13 @@ export interface EventSubOptions {
   publicUrl?: string;
   /** Messages older than this are rejected as replays. Default 600; at most 2147483 (a Node timer's limit). */
   maxMessageAgeSeconds?: number;
+  /**
+   * `mount: 'direct'` only: a request whose body has not fully arrived this
+   * long after its headers gets 408 and its connection is closed, so stalled
+   * senders cannot hold memory and sockets for Node's 300 s request timeout.
+   * Twitch sends a few kilobytes at once. Default 10000.
+   */
+  bodyTimeoutMs?: number;
 }
 
 /** Options of the scheduled validate-and-refresh provider. */
@@ -163,6 +186,8 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     callbackPath: normalisePath(options.oauth?.callbackPath ?? new URL(redirectUri).pathname, 'oauth.callbackPath'),
     stateTtlSeconds: timerSeconds(positive(options.oauth?.stateTtlSeconds ?? 600, 'oauth.stateTtlSeconds'), 'oauth.stateTtlSeconds'),
     successRedirect: options.oauth?.successRedirect ?? null,
+    replaceNarrowerGrant: options.oauth?.replaceNarrowerGrant ?? false,
+    scopeSets: resolveScopeSets(options.oauth?.scopeSets, defaultScopes),
   };
 
   let eventSub: ResolvedTwitchAuthOptions['eventSub'] = null;
@@ -181,6 +206,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
         positive(e.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'),
         'eventSub.maxMessageAgeSeconds',
       ),
+      bodyTimeoutMs: timerMs(positive(e.bodyTimeoutMs ?? 10_000, 'eventSub.bodyTimeoutMs'), 'eventSub.bodyTimeoutMs'),
     };
   }
 
@@ -288,6 +314,24 @@ function requireHttpUrl(value: string, option: string): void {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new TwitchAuthConfigError(`${option} must be an http(s) URL; got "${value}".`);
   }
+}
+
+const SCOPE_SET_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** `oauth.scopeSets` checked, with `default` filled from `defaultScopes` when absent. */
+function resolveScopeSets(sets: Record<string, string[]> | undefined, defaultScopes: string[]): Record<string, string[]> {
+  if (sets !== undefined && (sets === null || typeof sets !== 'object' || Array.isArray(sets))) {
+    throw new TwitchAuthConfigError('oauth.scopeSets must be an object of named scope lists, e.g. { bot: ["chat:read", "chat:edit"] }.');
+  }
+  const resolved: Record<string, string[]> = { default: [...new Set(defaultScopes)] };
+  for (const [name, scopes] of Object.entries(sets ?? {})) {
+    if (!SCOPE_SET_NAME.test(name)) {
+      throw new TwitchAuthConfigError(`oauth.scopeSets: "${name.slice(0, 64)}" is not a set name (letters, digits, _ and -, at most 64).`);
+    }
+    checkScopes(scopes, `oauth.scopeSets.${name}`);
+    resolved[name] = [...new Set(scopes)];
+  }
+  return resolved;
 }
 
 /** Checks an `EventSubMount` value; absent means `'controller'`. */

@@ -130,8 +130,8 @@ describe.each<Adapter>(['express', 'fastify'])("eventSub.mount 'direct' on %s", 
       // Anything else is the framework's, as before: other methods and paths, and the module's other routes.
       expect((await fetch(`${url}/eventsub/callback`)).status).toBe(404);
       expect((await fetch(`${url}/eventsub/callbacks`, { method: 'POST', body: '{}' })).status).toBe(404);
-      expect((await fetch(`${url}/oauth?scopes=chat:read`, { redirect: 'manual' })).status).toBe(302);
-      expect(seen).toEqual(['GET /eventsub/callback', 'POST /eventsub/callbacks', 'GET /oauth?scopes=chat:read']);
+      expect((await fetch(`${url}/oauth?set=default`, { redirect: 'manual' })).status).toBe(302);
+      expect(seen).toEqual(['GET /eventsub/callback', 'POST /eventsub/callbacks', 'GET /oauth?set=default']);
     } finally {
       await app.close();
     }
@@ -214,7 +214,7 @@ describe("eventSub.mount 'direct' configuration", () => {
     const host = { httpAdapter: { getType: () => 'koa' } } as unknown as HttpAdapterHost;
     let error: unknown;
     try {
-      new EventSubDirectRoute(host, {} as EventSubReceiver, '/eventsub/callback');
+      new EventSubDirectRoute(host, {} as EventSubReceiver, '/eventsub/callback', { eventSub: null } as never);
     } catch (caughtError) {
       error = caughtError;
     }

@@ -233,6 +233,39 @@ describe('EventSubService configuration errors', () => {
     expect(error.message).toContain(`set it in routes.eventSub.${key}`);
   });
 
+  it('forRootAsync: eventSub options from the factory with no routes.eventSub stop the app, saying to set routes.eventSub', async () => {
+    const factory = () => fakeOptions(fake, { eventSub: { secret: EVENTSUB_SECRET, mount: 'direct' } });
+    @Module({ imports: [TwitchAuthModule.forRootAsync({ useFactory: factory })] })
+    class UnmountedModule {}
+    const error = await caught(NestFactory.create(UnmountedModule, { logger: captureLogger, rawBody: true, abortOnError: false }));
+    expect(error).toBeInstanceOf(TwitchAuthConfigError);
+    expect(error.message).toContain('set routes.eventSub in forRootAsync');
+    expect(error.message).toContain(`routes: { eventSub: { path: "/eventsub/callback", mount: "direct" } }`);
+  });
+
+  it('forRootAsync: routes.eventSub false mounts no receiver on purpose, and subscriptions can still be managed', async () => {
+    const port = await freePort();
+    @Module({
+      imports: [
+        EventEmitterModule.forRoot(),
+        TwitchAuthModule.forRootAsync({
+          routes: { eventSub: false },
+          useFactory: () => fakeOptions(fake, { eventSub: eventSubOptions(port) }),
+        }),
+      ],
+    })
+    class ManagerOnlyModule {}
+    const app = await NestFactory.create(ManagerOnlyModule, { logger: captureLogger, rawBody: true, abortOnError: false });
+    await app.listen(port, '127.0.0.1');
+    try {
+      const created = await app.get(EventSubService).subscribe('stream.online', '1', { broadcaster_user_id: '9' });
+      expect(created.transport.callback).toBe(`http://127.0.0.1:${port}/eventsub/callback`);
+      expect((await fetch(`http://127.0.0.1:${port}/eventsub/callback`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('forRootAsync: a mounted callback without eventSub options fails at startup, saying what to set', async () => {
     @Module({ imports: [TwitchAuthModule.forRootAsync({ routes: { eventSub: {} }, useFactory: () => fakeOptions(fake) })] })
     class MisconfiguredModule {}

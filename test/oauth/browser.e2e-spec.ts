@@ -44,7 +44,7 @@ describeBrowser('OAuth in a real browser (headless Chromium)', () => {
     t = await createTestApp({
       fake,
       databaseUrl,
-      options: { redirectUri: `http://127.0.0.1:${port}/oauth/callback` },
+      options: { redirectUri: `http://127.0.0.1:${port}/oauth/callback`, defaultScopes: ['chat:read'] },
     });
     await t.app.listen(port, '127.0.0.1');
     appOrigin = `http://127.0.0.1:${port}`;

@@ -16,8 +16,8 @@ describe.each(['express', 'fastify'] as const)('OAuth across two %s instances sh
   beforeAll(async () => {
     fake = await startFake();
     const databaseUrl = `sqlite:${dir.path}/oauth.sqlite`;
-    a = await createTestApp({ fake, adapter, databaseUrl, listen: true });
-    b = await createTestApp({ fake, adapter, databaseUrl, listen: true });
+    a = await createTestApp({ fake, adapter, databaseUrl, listen: true, options: { defaultScopes: ['chat:read'] } });
+    b = await createTestApp({ fake, adapter, databaseUrl, listen: true, options: { defaultScopes: ['chat:read'] } });
   });
   afterAll(async () => {
     await a?.close();

@@ -13,7 +13,17 @@ describe.each(['express', 'fastify'] as const)('OAuth routes on %s', (adapter) =
 
   beforeAll(async () => {
     fake = await startFake();
-    t = await createTestApp({ fake, adapter, listen: true, options: { defaultScopes: ['user:read:email'] } });
+    t = await createTestApp({
+      fake,
+      adapter,
+      listen: true,
+      options: {
+        defaultScopes: ['user:read:email'],
+        oauth: {
+          scopeSets: { bot: ['chat:read', 'chat:edit'], read: ['chat:read'], followers: ['chat:read', 'moderator:read:followers'] },
+        },
+      },
+    });
   });
   afterAll(async () => {
     await t.close();
@@ -219,7 +229,7 @@ describe('OAuth routes of a public client (no clientSecret)', () => {
     const fake = await startFake({ clientSecret: null });
     const t = await createTestApp({ fake, listen: true });
     try {
-      const answer = await startAuthorization(t.url, 'scopes=chat:read');
+      const answer = await startAuthorization(t.url);
       expect(answer.status).toBe(500);
       expect(pageText(answer.html)).toMatch(/no client secret.*device flow/);
       expect(answer.setCookies).toEqual([]);

@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
+import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import {
   EVENTSUB_MAX_BODY_BYTES,
   EventSubReceiver,
   eventSubErrorResponse,
   eventSubPayloadTooLarge,
+  refuseEventSubHead,
   startAfterResponse,
   type EventSubHttpResponse,
 } from './eventsub-receiver.js';
@@ -26,6 +29,7 @@ interface FastifyScope {
     parser: (request: unknown, body: Buffer, done: (error: Error | null, body?: Buffer) => void) => void,
   ): void;
   setErrorHandler(handler: (error: { statusCode?: number; code?: string }, request: unknown, reply: FastifyReplyLike) => void): void;
+  addHook(name: 'onRequest', hook: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<unknown>): void;
   post(path: string, handler: (request: FastifyRequestLike, reply: FastifyReplyLike) => Promise<void>): void;
 }
 interface FastifyRequestLike {
@@ -63,7 +67,10 @@ interface NodeServerLike {
  *   module, it comes before the body parsers and routes Nest adds in
  *   `init()`.
  *
- * Either way the body is read here, once, as the bytes Twitch signed, and
+ * Either way the headers are checked first (`refuseEventSubHead`): a request
+ * that could never pass is refused before a byte of its body is read. The
+ * body is then read here, once, as the bytes Twitch signed, within
+ * `eventSub.bodyTimeoutMs` (408 and the connection closed after that), and
  * Nest's pipeline (parsing, guards, interceptors, filters) is not run. The
  * answer and the dispatch rules are `EventSubReceiver`'s, as for the
  * controller.
@@ -79,12 +86,15 @@ export class EventSubDirectRoute implements OnModuleInit {
   private readonly logger = new Logger('TwitchAuth');
   private registered = false;
   private serverIntercepted = false;
+  private readonly bodyTimeoutMs: number;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly receiver: EventSubReceiver,
     @Inject(EVENTSUB_DIRECT_PATH) private readonly path: string,
+    @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) options: ResolvedTwitchAuthOptions,
   ) {
+    this.bodyTimeoutMs = options.eventSub?.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
     this.registerOnce();
   }
 
@@ -144,13 +154,22 @@ export class EventSubDirectRoute implements OnModuleInit {
     });
   }
 
-  /** Reads the body (up to the limit) and answers. */
+  /** Refuses from the headers alone when they say no, else reads the body (up to the limit and the timeout) and answers. */
   private answerStream(request: IncomingMessage, response: ServerResponse): void {
-    readLimitedBody(request, (rawBody) => {
-      if (rawBody === null) {
-        // Over the limit: answered without reading the rest, so the connection cannot be reused.
+    const refused = refuseEventSubHead(request.headers);
+    if (refused) {
+      // The body, if any, stays unread: closing the connection spares reading it to find the next request.
+      response.setHeader('Connection', 'close');
+      writeNode(response, refused);
+      return;
+    }
+    readLimitedBody(request, this.bodyTimeoutMs, (rawBody) => {
+      if (rawBody === 'too-large' || rawBody === 'timeout') {
+        // Answered without reading the rest, so the connection cannot be reused.
         response.setHeader('Connection', 'close');
-        writeNode(response, eventSubPayloadTooLarge());
+        writeNode(response, rawBody === 'too-large' ? eventSubPayloadTooLarge() : bodyTimedOut(this.bodyTimeoutMs));
+        // A sender that stalls may never read the answer either; the socket goes whatever it does.
+        request.socket?.destroySoon?.();
       } else {
         void this.answerNode(request.headers, rawBody, response);
       }
@@ -166,6 +185,14 @@ export class EventSubDirectRoute implements OnModuleInit {
       scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: EVENTSUB_MAX_BODY_BYTES }, (_request, body, done) =>
         done(null, body),
       );
+      // Before Fastify reads the body: a request its headers refuse costs no more than them.
+      scope.addHook('onRequest', async (request, reply) => {
+        const refused = refuseEventSubHead(request.headers);
+        if (!refused) return;
+        reply.header('Connection', 'close');
+        sendFastify(reply, refused);
+        return reply;
+      });
       scope.setErrorHandler((error, _request, reply) => {
         const result =
           error.statusCode === 413
@@ -215,25 +242,50 @@ function isCallbackUrl(url: string | undefined, path: string): boolean {
 const QUESTION_MARK = 0x3f;
 const SLASH = 0x2f;
 
-/** Collects the request body, or calls back with null as soon as it passes `EVENTSUB_MAX_BODY_BYTES`. */
-function readLimitedBody(request: IncomingMessage, done: (body: Buffer | null) => void): void {
+/** Used when the options carry no `eventSub.bodyTimeoutMs` (they always do once resolved). */
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+
+/**
+ * Collects the request body; calls back with `'too-large'` as soon as it
+ * passes `EVENTSUB_MAX_BODY_BYTES` (a chunked body declares no length, so
+ * this is its bound) and `'timeout'` when it has not ended `timeoutMs` after
+ * reading started.
+ */
+function readLimitedBody(request: IncomingMessage, timeoutMs: number, done: (body: Buffer | 'too-large' | 'timeout') => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    request.off('data', onData);
+    request.off('end', onEnd);
+  };
   const onData = (chunk: Buffer) => {
     size += chunk.length;
     if (size > EVENTSUB_MAX_BODY_BYTES) {
-      request.off('data', onData);
-      request.off('end', onEnd);
-      done(null);
+      stop();
+      done('too-large');
       return;
     }
     chunks.push(chunk);
   };
-  const onEnd = () => done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  const onEnd = () => {
+    stop();
+    done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  };
+  const timer = setTimeout(() => {
+    stop();
+    done('timeout');
+  }, timeoutMs);
   request.on('data', onData);
   request.on('end', onEnd);
   // A client that goes away mid-body gets no answer; there is nobody to send it to.
-  request.on('error', () => request.off('end', onEnd));
+  request.on('error', stop);
+  request.on('close', () => clearTimeout(timer));
+}
+
+/** The 408 answer to a body that did not arrive in time. */
+function bodyTimedOut(timeoutMs: number): EventSubHttpResponse {
+  return eventSubErrorResponse(408, 'Request Timeout', `The EventSub message body did not arrive within ${timeoutMs} ms.`);
 }
 
 function writeNode(response: ServerResponse, result: EventSubHttpResponse): void {

@@ -55,9 +55,9 @@ const REQUIRED_HEADERS = [
 ];
 
 /**
- * The EventSub webhook rules, independent of Express or Fastify: size limit,
- * raw body, headers, signature and replay window (403), message type (400),
- * body shape (400), challenge (200 text/plain), de-duplication after
+ * The EventSub webhook rules, independent of Express or Fastify: what the
+ * headers alone refuse (`refuseEventSubHead`), raw body, signature and replay
+ * window (403), body shape (400), challenge (200 text/plain), de-duplication after
  * verification, and dispatch only after a 204 went out.
  */
 @Injectable()
@@ -79,35 +79,25 @@ export class EventSubReceiver implements OnModuleInit {
   /** Decides the answer to one callback request. */
   async receive(request: EventSubHttpRequest): Promise<EventSubHttpResponse> {
     const { headers } = request;
-    const declaredLength = Number(single(headers['content-length']) ?? 0);
-    if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
-    const bodyPresent = Buffer.isBuffer(request.rawBody) ? request.rawBody.length > 0 : hasBody(headers);
-    if (bodyPresent && !isJson(single(headers['content-type']))) {
-      return eventSubErrorResponse(415, 'Unsupported Media Type', 'EventSub messages are application/json.');
-    }
+    const refused = refuseEventSubHead(headers, Buffer.isBuffer(request.rawBody) ? request.rawBody.length > 0 : undefined);
+    if (refused) return refused;
     let rawBody: Buffer;
     if (Buffer.isBuffer(request.rawBody)) rawBody = request.rawBody;
-    else if (!bodyPresent) rawBody = EMPTY_BODY;
+    else if (!hasBody(headers)) rawBody = EMPTY_BODY;
     else return this.rawBodyMissing();
     if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
 
-    const messageId = single(headers[EventSubHeader.MessageId]);
-    const timestamp = single(headers[EventSubHeader.MessageTimestamp]);
-    const signature = single(headers[EventSubHeader.MessageSignature]);
-    const messageType = single(headers[EventSubHeader.MessageType]);
-    if (!messageId || !timestamp || !signature || !messageType) {
-      const missing = REQUIRED_HEADERS.filter((name) => !single(headers[name]));
-      return forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`);
-    }
+    // refuseEventSubHead checked that all four are there, once each, and the type is one Twitch sends.
+    const messageId = headers[EventSubHeader.MessageId] as string;
+    const timestamp = headers[EventSubHeader.MessageTimestamp] as string;
+    const signature = headers[EventSubHeader.MessageSignature] as string;
+    const messageType = headers[EventSubHeader.MessageType] as EventSubMessageType;
     const verification = this.verifier!.verify({ messageId, timestamp, signature, rawBody });
     if (!verification.ok) {
       this.logger.debug(`Refused an EventSub request: ${verification.reason}.`);
       return forbidden(REJECTION_MESSAGES[verification.reason]);
     }
 
-    if (messageType !== 'notification' && messageType !== 'revocation' && messageType !== 'webhook_callback_verification') {
-      return eventSubErrorResponse(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
-    }
     const body = parseBody(rawBody, messageType);
     if (!body) return eventSubErrorResponse(400, 'Bad Request', `The body of this ${messageType} message is not the JSON Twitch sends.`);
 
@@ -151,6 +141,41 @@ export class EventSubReceiver implements OnModuleInit {
     }
     return eventSubErrorResponse(500, 'Internal Server Error', error.message);
   }
+}
+
+/** The `Twitch-Eventsub-Message-Type` values Twitch sends. */
+type EventSubMessageType = 'notification' | 'revocation' | 'webhook_callback_verification';
+
+/** `sha256=` and 64 lowercase hex digits: the only shape a signature Twitch made can have. */
+const SIGNATURE_SHAPE = /^sha256=[0-9a-f]{64}$/;
+
+/**
+ * The refusal a request earns from its headers alone, or `null` when the body
+ * is worth reading: a declared length over the limit (413), a body that is not
+ * JSON (415), a message header missing (403), a signature that cannot be
+ * Twitch's (403), an unknown message type (400). The direct mount calls it
+ * before reading a byte of the body, so a request that could never pass costs
+ * no memory and no waiting; `receive` calls it first too, so both mounts
+ * answer alike. `bodyPresent` is known when the body was already read;
+ * otherwise the headers say whether one follows.
+ */
+export function refuseEventSubHead(headers: EventSubHttpRequest['headers'], bodyPresent?: boolean): EventSubHttpResponse | null {
+  const declaredLength = Number(single(headers['content-length']) ?? 0);
+  if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
+  if ((bodyPresent ?? hasBody(headers)) && !isJson(single(headers['content-type']))) {
+    return eventSubErrorResponse(415, 'Unsupported Media Type', 'EventSub messages are application/json.');
+  }
+  const missing = REQUIRED_HEADERS.filter((name) => !single(headers[name]));
+  if (missing.length > 0) return forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`);
+  const signature = headers[EventSubHeader.MessageSignature] as string;
+  if (!signature.startsWith('sha256=')) return forbidden(REJECTION_MESSAGES.unsupported_algorithm);
+  // The verifier would say the same after reading the body: no HMAC is written this way.
+  if (!SIGNATURE_SHAPE.test(signature)) return forbidden(REJECTION_MESSAGES.bad_signature);
+  const messageType = headers[EventSubHeader.MessageType] as string;
+  if (messageType !== 'notification' && messageType !== 'revocation' && messageType !== 'webhook_callback_verification') {
+    return eventSubErrorResponse(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
+  }
+  return null;
 }
 
 /**

@@ -3,7 +3,9 @@ import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, type OAuthAuthorizedEvent, type OAuthFailedEvent } from '../twitch-auth.events.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import type { TokenInfo } from '../tokens/access-token.js';
 import { TokenService } from '../tokens/token.service.js';
+import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import {
   InvalidAuthorizationCodeError,
   InvalidClientError,
@@ -12,9 +14,9 @@ import {
   TwitchRequestError,
 } from '../twitch/twitch.errors.js';
 import { OAuthStateError, type OAuthFailureReason } from './oauth.errors.js';
-import { failurePage, successPage } from './oauth.pages.js';
-import { parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
-import { OAuthStateService } from './oauth-state.service.js';
+import { failurePage, keptGrantPage, successPage } from './oauth.pages.js';
+import { chooseScopeSet, encodeLocation, parseForceVerify, parseReturnTo, parseScopesParam, queryValue } from './oauth-request.js';
+import { OAUTH_MAX_RETURN_TO_LENGTH, OAuthStateService } from './oauth-state.service.js';
 
 /** What the controller sends: a page or a redirect, plus cookies. Platform-neutral on purpose. */
 export interface OAuthReply {
@@ -55,17 +57,20 @@ export class OAuthFlow {
 
   constructor(
     private readonly tokens: TokenService,
+    private readonly identity: TwitchIdentityClient,
     private readonly states: OAuthStateService,
     private readonly events: TwitchAuthEventPublisher,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Inject(OAUTH_ROUTES) private readonly routes: OAuthRoutePaths,
   ) {}
 
-  /** `GET <path>?scopes=…&force_verify=true&return_to=/x`: a 302 to Twitch with a fresh state and its cookie. */
+  /** `GET <path>?set=…|scopes=…&force_verify=true&return_to=/x`: a 302 to Twitch (for one of `oauth.scopeSets`) with a fresh state and its cookie. */
   begin(query: unknown): OAuthReply {
-    const scopes = parseScopesParam(queryValue(query, 'scopes'));
-    if (!scopes.ok) return this.page(400, 'Invalid scopes', scopes.message, [], false);
-    const returnTo = parseReturnTo(queryValue(query, 'return_to'));
+    const requested = parseScopesParam(queryValue(query, 'scopes'));
+    if (!requested.ok) return this.page(400, 'Invalid scopes', requested.message, [], false);
+    const scopes = chooseScopeSet(queryValue(query, 'set'), requested.value, this.options.oauth.scopeSets);
+    if (!scopes.ok) return this.page(400, 'Scopes not offered', scopes.message, [], false);
+    const returnTo = parseReturnTo(queryValue(query, 'return_to'), OAUTH_MAX_RETURN_TO_LENGTH);
     if (!returnTo.ok) return this.page(400, 'Invalid return_to', returnTo.message, [], false);
     if (!this.states.available) {
       this.logger.error('OAuth start refused: clientSecret is not configured; public clients authorize users with the device flow.');
@@ -79,7 +84,7 @@ export class OAuthFlow {
     }
     const issued = this.states.issue({ returnTo: returnTo.value });
     const url = this.tokens.getAuthorizationUrl({
-      scopes: scopes.value.length > 0 ? scopes.value : this.options.defaultScopes,
+      scopes: scopes.value,
       forceVerify: parseForceVerify(queryValue(query, 'force_verify')),
       state: issued.state,
     });
@@ -149,15 +154,40 @@ export class OAuthFlow {
     }
 
     try {
-      const info = await this.tokens.exchangeCode(code);
+      const stored = await this.storeUnlessNarrower(code);
+      if ('kept' in stored) return { status: 200, html: keptGrantPage(stored.kept, stored.missing), setCookies: cookies };
+      const info = stored.info;
       this.events.emit(TwitchAuthEvent.OAuthAuthorized, { info } satisfies OAuthAuthorizedEvent);
       this.logger.log(`OAuth: stored the token of user ${info.userId} (${info.login ?? 'unknown login'}).`);
       const location = returnTo ?? this.options.oauth.successRedirect;
-      if (location) return { status: 302, location, setCookies: cookies };
+      // Encoded again: a state issued by an app's own start route may carry a raw path (encoding is idempotent).
+      if (location) return { status: 302, location: encodeLocation(location), setCookies: cookies };
       return { status: 200, html: successPage(info), setCookies: cookies };
     } catch (caught) {
       return this.fail(this.exchangeFailure(caught), cookies);
     }
+  }
+
+  /**
+   * Exchanges the code and stores the token, unless the grant lacks scopes
+   * the user's stored token has and `oauth.replaceNarrowerGrant` is off: a
+   * link to `/oauth?scopes=chat:read` must not silently downgrade a bot's
+   * `chat:read chat:edit` token. The unstored token is revoked (best effort).
+   */
+  private async storeUnlessNarrower(code: string): Promise<{ info: TokenInfo } | { kept: TokenInfo; missing: string[] }> {
+    if (this.options.oauth.replaceNarrowerGrant) return { info: await this.tokens.exchangeCode(code) };
+    const grant = await this.identity.exchangeCode(code);
+    const validation = await this.identity.validate(grant.accessToken);
+    const stored = validation.userId === null ? null : await this.tokens.getTokenInfo(validation.userId);
+    const missing = stored ? stored.scopes.filter((scope) => !validation.scopes.includes(scope)) : [];
+    if (stored && missing.length > 0) {
+      this.logger.warn(
+        `OAuth: kept the stored token of user ${stored.userId}; the new authorization lacked ${missing.join(' ')} (set oauth.replaceNarrowerGrant to replace it).`,
+      );
+      await this.identity.revoke(grant.accessToken).catch(() => undefined);
+      return { kept: stored, missing };
+    }
+    return { info: await this.tokens.addUser(grant.accessToken, grant.refreshToken) };
   }
 
   private exchangeFailure(error: unknown): Failure {

@@ -4,7 +4,7 @@ import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { ClaimStore } from '../storage/claim-store.interface.js';
-import { OAuthStateError } from './oauth.errors.js';
+import { OAuthReturnToTooLongError, OAuthStateError } from './oauth.errors.js';
 import { readCookies } from './oauth-request.js';
 
 /** Prefix of the browser-binding cookies; the state's id follows, so parallel tabs do not collide. */
@@ -13,8 +13,20 @@ export const OAUTH_STATE_COOKIE_PREFIX = 'twitch_oauth_';
 const CLAIM_NAMESPACE = 'oauth-state';
 /** Claims outlive the state a little, so instances with skewed clocks still see the redemption. */
 const CLAIM_MARGIN_MS = 60_000;
-/** Longer values are refused before any parsing: a real state is about 200 characters. */
+/** Longer values are refused before any parsing: a real state is about 200 characters, plus its `returnTo`. */
 const MAX_STATE_LENGTH = 2048;
+/** Characters of a state's HMAC: 32 bytes in base64url. */
+const SIGNATURE_LENGTH = 43;
+/** The JSON of a payload with an empty `returnTo` and the widest values its other fields take (millisecond times have 13 digits until 2286). */
+const PAYLOAD_OVERHEAD_BYTES = JSON.stringify({ v: 1, id: '0'.repeat(32), iat: 9e12, exp: 9e12, n: '0'.repeat(43), r: '' }).length;
+
+/**
+ * The longest `returnTo` (in UTF-8 bytes of its JSON string, so in
+ * characters for the percent-encoded paths the built-in routes store) a
+ * state can carry and still be under the length `verify` accepts: the
+ * base64url body and its signature must fit in `MAX_STATE_LENGTH`.
+ */
+export const OAUTH_MAX_RETURN_TO_LENGTH = Math.floor(((MAX_STATE_LENGTH - 1 - SIGNATURE_LENGTH) * 3) / 4) - PAYLOAD_OVERHEAD_BYTES;
 
 /** What `issue` accepts. */
 export interface OAuthStateIssueOptions {
@@ -72,7 +84,12 @@ export class OAuthStateService {
     return this.options.clientSecret !== null;
   }
 
-  /** A new state and its cookie. Throws `TwitchAuthConfigError` for a public client (no `clientSecret`). */
+  /**
+   * A new state and its cookie. Throws `TwitchAuthConfigError` for a public
+   * client (no `clientSecret`), and `OAuthReturnToTooLongError` when
+   * `returnTo` would make a state `verify` refuses (see
+   * `OAUTH_MAX_RETURN_TO_LENGTH`).
+   */
   issue(options: OAuthStateIssueOptions = {}): IssuedOAuthState {
     const key = this.signingKey();
     const nonce = randomBytes(32).toString('base64url');
@@ -86,6 +103,8 @@ export class OAuthStateService {
     };
     if (options.returnTo) payload.r = options.returnTo;
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    // Refused here rather than issued: the user would consent on Twitch, then be refused by the callback.
+    if (body.length + 1 + SIGNATURE_LENGTH > MAX_STATE_LENGTH) throw new OAuthReturnToTooLongError(OAUTH_MAX_RETURN_TO_LENGTH);
     const cookieName = OAUTH_STATE_COOKIE_PREFIX + payload.id;
     return {
       state: `${body}.${sign(key, body)}`,

@@ -34,7 +34,7 @@ export function createOAuthController(routes: OAuthRoutePaths): Type {
       }
     }
 
-    /** Starts an authorization: `?scopes=chat:read+chat:edit&force_verify=true&return_to=/dashboard`. */
+    /** Starts an authorization: `?set=bot` (or `?scopes=` naming one of `oauth.scopeSets`)`&force_verify=true&return_to=/dashboard`. */
     @Get(routes.path)
     start(@Res() response: unknown, @Query() query: unknown): void {
       this.send(response, this.flow.begin(query));

@@ -35,3 +35,14 @@ export class OAuthStateError extends TwitchAuthError {
     super(STATE_MESSAGES[reason]);
   }
 }
+
+/**
+ * `OAuthStateService.issue` was given a `returnTo` too long for the state to
+ * carry (Twitch sends the state back, and `verify` bounds its length).
+ * Shorten it; the built-in `/oauth` route refuses such a `return_to` with 400.
+ */
+export class OAuthReturnToTooLongError extends TwitchAuthError {
+  constructor(readonly maxLength: number) {
+    super(`returnTo is too long for the OAuth state: at most ${maxLength} characters once percent-encoded (UTF-8 bytes).`);
+  }
+}

@@ -30,6 +30,24 @@ export function successPage(info: TokenInfo): string {
   );
 }
 
+/**
+ * The page shown when a grant narrower than the stored token was not stored:
+ * which scopes the stored token keeps, which the new grant lacked.
+ */
+export function keptGrantPage(stored: TokenInfo, missing: string[]): string {
+  const who = stored.login ? `${stored.login} (user id ${stored.userId})` : `User ${stored.userId}`;
+  const list = (scopes: string[]) => `<ul class="scopes">${scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('')}</ul>`;
+  return layout(
+    'Existing authorization kept',
+    `<h1>Existing authorization kept</h1>
+    <p class="message">${escapeHtml(who)} already authorized this application with more scopes. This new authorization lacked some of them, so it did not replace the stored one; nothing changed.</p>
+    <p>Scopes the new authorization lacked:</p>
+    ${list(missing)}
+    <p>Scopes still authorized:</p>
+    ${list(stored.scopes)}`,
+  );
+}
+
 /** An error page: what happened, and a link to start over when that can help. */
 export function failurePage(title: string, message: string, retryPath: string | null): string {
   const retry = retryPath ? `\n    <p><a href="${escapeHtml(retryPath)}">Start the authorization again</a></p>` : '';
