@@ -14,6 +14,14 @@ export interface ThrowawayPostgres {
   url: string;
   /** Stops the cluster at once and deletes its files. */
   stop(): Promise<void>;
+  /**
+   * Stops the server at once (`pg_ctl stop -m immediate`, as a crash would),
+   * keeping its files, so a test can take the database away under running
+   * processes; `restartServer` brings it back.
+   */
+  stopServer(): Promise<void>;
+  /** Starts the server again on the same data directory and port after `stopServer`. */
+  restartServer(): Promise<void>;
 }
 
 interface Binaries {
@@ -50,17 +58,25 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     rmSync(root, { recursive: true, force: true });
   };
   process.once('exit', stopNow);
+  const settings = [
+    `-p ${port}`,
+    `-k ${root}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+  ].join(' ');
+  const startServer = () =>
+    asOwner(binaries.pgCtl, ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', settings, 'start']);
+  const stopServer = async () => {
+    await asOwner(binaries.pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+  };
+  const restartServer = async () => {
+    await startServer();
+  };
   try {
     await asOwner(binaries.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    const settings = [
-      `-p ${port}`,
-      `-k ${root}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-    ].join(' ');
-    await asOwner(binaries.pgCtl, ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', settings, 'start']);
+    await startServer();
     const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
     await admin.connect();
     try {
@@ -72,7 +88,7 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     await stop();
     throw error;
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/twitch_auth_test`, stop };
+  return { url: `postgres://postgres@127.0.0.1:${port}/twitch_auth_test`, stop, stopServer, restartServer };
 }
 
 /** Whether the Postgres server programs are installed (and usable by this user). */
