@@ -24,6 +24,17 @@ export interface ThrowawayPostgres {
   restartServer(): Promise<void>;
 }
 
+/** How the throwaway cluster is set up. */
+export interface PostgresOptions {
+  /**
+   * Keep every acknowledged commit through `stopServer` (a crash of the
+   * server process): synchronous commit stays on. Without it the cluster
+   * trades that for speed. fsync stays off either way: the machine does not
+   * crash, only the server process.
+   */
+  crashSafe?: boolean;
+}
+
 interface Binaries {
   initdb: string;
   pgCtl: string;
@@ -35,7 +46,7 @@ interface Binaries {
  * switched off for speed. As root it runs as the `postgres` system user,
  * because initdb refuses to run as root.
  */
-export async function startPostgres(): Promise<ThrowawayPostgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<ThrowawayPostgres> {
   const binaries = findBinaries();
   if (!binaries) throw new Error('initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin');
   const asRoot = process.getuid?.() === 0;
@@ -63,7 +74,9 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     `-k ${root}`,
     '-c listen_addresses=127.0.0.1',
     '-c fsync=off',
-    '-c synchronous_commit=off',
+    // Off, a commit is acknowledged before its WAL is written, and a crash (`stopServer`) loses the last
+    // acknowledged transactions: no real database does that, so a crash-safe cluster keeps it on.
+    `-c synchronous_commit=${options.crashSafe ? 'on' : 'off'}`,
     '-c full_page_writes=off',
   ].join(' ');
   const startServer = () =>
@@ -102,9 +115,9 @@ export function postgresAvailable(): boolean {
  * Postgres fails the run (a skipped suite would pass silently); elsewhere the
  * suite is skipped with a warning saying how to enable it. Null means skip.
  */
-export async function requirePostgres(suite: string): Promise<ThrowawayPostgres | null> {
+export async function requirePostgres(suite: string, options: PostgresOptions = {}): Promise<ThrowawayPostgres | null> {
   try {
-    return await startPostgres();
+    return await startPostgres(options);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (process.env.CI) throw new Error(`${suite}: Postgres is required on CI but could not start: ${reason}`);
