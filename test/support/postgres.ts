@@ -14,6 +14,25 @@ export interface ThrowawayPostgres {
   url: string;
   /** Stops the cluster at once and deletes its files. */
   stop(): Promise<void>;
+  /**
+   * Stops the server at once (`pg_ctl stop -m immediate`, as a crash would),
+   * keeping its files, so a test can take the database away under running
+   * processes; `restartServer` brings it back.
+   */
+  stopServer(): Promise<void>;
+  /** Starts the server again on the same data directory and port after `stopServer`. */
+  restartServer(): Promise<void>;
+}
+
+/** How the throwaway cluster is set up. */
+export interface PostgresOptions {
+  /**
+   * Keep every acknowledged commit through `stopServer` (a crash of the
+   * server process): synchronous commit stays on. Without it the cluster
+   * trades that for speed. fsync stays off either way: the machine does not
+   * crash, only the server process.
+   */
+  crashSafe?: boolean;
 }
 
 interface Binaries {
@@ -27,7 +46,7 @@ interface Binaries {
  * switched off for speed. As root it runs as the `postgres` system user,
  * because initdb refuses to run as root.
  */
-export async function startPostgres(): Promise<ThrowawayPostgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<ThrowawayPostgres> {
   const binaries = findBinaries();
   if (!binaries) throw new Error('initdb/pg_ctl not found on PATH or in /usr/lib/postgresql/*/bin');
   const asRoot = process.getuid?.() === 0;
@@ -50,17 +69,27 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     rmSync(root, { recursive: true, force: true });
   };
   process.once('exit', stopNow);
+  const settings = [
+    `-p ${port}`,
+    `-k ${root}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c fsync=off',
+    // Off, a commit is acknowledged before its WAL is written, and a crash (`stopServer`) loses the last
+    // acknowledged transactions: no real database does that, so a crash-safe cluster keeps it on.
+    `-c synchronous_commit=${options.crashSafe ? 'on' : 'off'}`,
+    '-c full_page_writes=off',
+  ].join(' ');
+  const startServer = () =>
+    asOwner(binaries.pgCtl, ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', settings, 'start']);
+  const stopServer = async () => {
+    await asOwner(binaries.pgCtl, ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+  };
+  const restartServer = async () => {
+    await startServer();
+  };
   try {
     await asOwner(binaries.initdb, ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-    const settings = [
-      `-p ${port}`,
-      `-k ${root}`,
-      '-c listen_addresses=127.0.0.1',
-      '-c fsync=off',
-      '-c synchronous_commit=off',
-      '-c full_page_writes=off',
-    ].join(' ');
-    await asOwner(binaries.pgCtl, ['-D', dataDir, '-l', join(root, 'server.log'), '-w', '-t', '60', '-o', settings, 'start']);
+    await startServer();
     const admin = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
     await admin.connect();
     try {
@@ -72,7 +101,7 @@ export async function startPostgres(): Promise<ThrowawayPostgres> {
     await stop();
     throw error;
   }
-  return { url: `postgres://postgres@127.0.0.1:${port}/twitch_auth_test`, stop };
+  return { url: `postgres://postgres@127.0.0.1:${port}/twitch_auth_test`, stop, stopServer, restartServer };
 }
 
 /** Whether the Postgres server programs are installed (and usable by this user). */
@@ -86,9 +115,9 @@ export function postgresAvailable(): boolean {
  * Postgres fails the run (a skipped suite would pass silently); elsewhere the
  * suite is skipped with a warning saying how to enable it. Null means skip.
  */
-export async function requirePostgres(suite: string): Promise<ThrowawayPostgres | null> {
+export async function requirePostgres(suite: string, options: PostgresOptions = {}): Promise<ThrowawayPostgres | null> {
   try {
-    return await startPostgres();
+    return await startPostgres(options);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (process.env.CI) throw new Error(`${suite}: Postgres is required on CI but could not start: ${reason}`);

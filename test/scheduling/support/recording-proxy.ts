@@ -31,6 +31,19 @@ export interface RefreshAttempt {
   plan: RefreshPlan;
 }
 
+/**
+ * A failure the proxy injects into a token-endpoint call before Twitch sees
+ * it: a 500 answer, no answer at all (the client times out), or a reset
+ * connection.
+ */
+export type InjectedFailure = '500' | 'timeout' | 'reset';
+
+/** The random failure mode: a share of token-endpoint calls fails, drawn from a seeded generator. */
+interface FailureMode {
+  rate: number;
+  random: () => number;
+}
+
 interface Parked {
   req: IncomingMessage;
   res: ServerResponse;
@@ -57,6 +70,9 @@ export class RecordingProxy {
   readonly refreshAttempts: RefreshAttempt[] = [];
   /** How long every refresh grant's answer is kept from its client after Twitch gave it (a slow token endpoint). */
   answerDelayMs = 0;
+  /** Failures injected by `failTokenCalls`, by kind. */
+  readonly injected: Record<InjectedFailure, number> = { '500': 0, timeout: 0, reset: 0 };
+  private failures: FailureMode | null = null;
   private parked: Parked[] | null = null;
   private readonly plans: RefreshPlan[] = [];
   private readonly heldAnswers: (() => void)[] = [];
@@ -102,6 +118,21 @@ export class RecordingProxy {
     this.plans.push(...plans);
   }
 
+  /**
+   * From now on, fails a `rate` share of token-endpoint calls before they
+   * reach Twitch, as 500s, timeouts and resets in equal parts. The draws come
+   * from a generator seeded with `seed`, so a run is repeatable up to the
+   * order in which requests arrive.
+   */
+  failTokenCalls(rate: number, seed: number): void {
+    this.failures = { rate, random: seededRandom(seed) };
+  }
+
+  /** Ends `failTokenCalls`: every call is handled as before. */
+  stopFailing(): void {
+    this.failures = null;
+  }
+
   /** Answers of `holdAnswer` grants that Twitch gave and the client has not received yet. */
   get answersHeld(): number {
     return this.heldAnswers.length;
@@ -125,6 +156,7 @@ export class RecordingProxy {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       this.arrivals.set(req, Date.now());
+      if (this.injectFailure(req, res)) return;
       const plan = isRefreshGrant(req, body) ? this.planFor() : null;
       if (plan === 'swallow') return;
       if (plan === 'holdAnswer') {
@@ -139,6 +171,21 @@ export class RecordingProxy {
       }
       this.forward(req, res, body);
     });
+  }
+
+  /** Under `failTokenCalls`, maybe fails this token-endpoint call; true when it did. */
+  private injectFailure(req: IncomingMessage, res: ServerResponse): boolean {
+    const mode = this.failures;
+    if (!mode || !(req.url?.startsWith('/oauth2/token') ?? false) || mode.random() >= mode.rate) return false;
+    const kind = (['500', 'timeout', 'reset'] as const)[Math.floor(mode.random() * 3)]!;
+    this.injected[kind] += 1;
+    if (kind === '500') {
+      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 500, message: 'Internal Server Error' }));
+    } else if (kind === 'reset') {
+      req.socket.resetAndDestroy();
+    }
+    // A timeout: never answered; the client gives up after its own timeout (close() ends the socket).
+    return true;
   }
 
   private planFor(): RefreshPlan {
@@ -203,4 +250,16 @@ function isRefreshGrant(req: IncomingMessage, body: Buffer): boolean {
   return (
     (req.url?.startsWith('/oauth2/token') ?? false) && new URLSearchParams(body.toString('utf8')).get('grant_type') === 'refresh_token'
   );
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same draws. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
