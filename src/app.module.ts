@@ -9,6 +9,7 @@ import { BotService } from './demo/bot.service.js';
 import { EventSubLogListener } from './demo/eventsub-log.listener.js';
 import { StatusController } from './demo/status.controller.js';
 import { HealthController } from './demo/health.controller.js';
+import { demoRedirectUri } from './demo/demo-origin.js';
 
 /** Default SQLite file of the demo, the CLI and `ormconfig.ts`. */
 export const DEFAULT_DATABASE_URL = 'sqlite:data/twitch-auth.sqlite';
@@ -69,7 +70,7 @@ function eventSubEnabled(): boolean {
         return {
           clientId: config.getOrThrow<string>('TWITCH_CLIENT_ID'),
           clientSecret: config.get<string>('TWITCH_CLIENT_SECRET'),
-          redirectUri: config.get<string>('TWITCH_REDIRECT_URI') ?? `http://localhost:${port}/oauth/callback`,
+          redirectUri: demoRedirectUri({ PORT: port, TWITCH_REDIRECT_URI: config.get<string>('TWITCH_REDIRECT_URI') }),
           defaultScopes: ['chat:read'],
           // What /oauth may ask for: ?set=bot, or the default set.
           oauth: { scopeSets: { bot: ['chat:read', 'chat:edit'] } },

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule, DEMO_EVENTSUB_PATH } from './app.module.js';
+import { demoListenAddress, demoPublicOrigin, demoRedirectUri, sameHostAsCallback } from './demo/demo-origin.js';
 import { FakeTwitch } from './twitch-auth/testing/index.js';
 
 /**
@@ -22,10 +23,20 @@ async function bootstrap(): Promise<void> {
   }
   const app = await NestFactory.create(AppModule, { rawBody: true });
   app.enableShutdownHooks();
-  const port = Number(process.env.PORT ?? 3000);
-  const host = process.env.HOST ?? '127.0.0.1';
+  const { port, host } = demoListenAddress();
+  const { origin, callbackHere } = demoPublicOrigin();
+  // The OAuth cookie must come back to the redirect URI's host: pages opened under another loopback name go there first.
+  if (callbackHere) app.use(sameHostAsCallback(origin));
   await app.listen(port, host);
-  logger.log(`Demo listening on http://${host === '0.0.0.0' ? 'localhost' : host}:${port}/`);
+  logger.log(`Demo listening on ${origin}/`);
+  if (!fake) {
+    logger.log(`OAuth redirect URL to register for your app in the Twitch developer console: ${demoRedirectUri()}`);
+  }
+  if (!callbackHere) {
+    logger.warn(
+      `TWITCH_REDIRECT_URI (${demoRedirectUri()}) is not this demo's address (${origin}): authorizations complete only if it reaches this demo (a proxy or tunnel).`,
+    );
+  }
   if (process.env.TWITCH_EVENTSUB_SECRET) {
     logger.log(
       `EventSub webhooks are received at POST ${DEMO_EVENTSUB_PATH} (TWITCH_EVENTSUB_SECRET is set); each notification is logged.`,

@@ -34,15 +34,22 @@ export class DemoProcess {
   }
 
   /**
-   * Starts the demo with exactly `env` (plus PATH, PORT and HOST) in `cwd`
+   * Starts the demo with exactly `env` (plus PATH, PORT and HOST; PORT left unset with `defaultPort`) in `cwd`
    * and resolves once it answers HTTP. Its output joins the captured logs
    * when it exits, so the secrets guard checks it never printed a secret.
    */
-  static async start(name: string, env: Record<string, string>, cwd: string): Promise<DemoProcess> {
-    const port = await freePort();
+  static async start(
+    name: string,
+    env: Record<string, string>,
+    cwd: string,
+    options: { defaultPort?: boolean } = {},
+  ): Promise<DemoProcess> {
+    // The demo's own default port when asked for (PORT unset), as `npm start` on a fresh machine.
+    const port = options.defaultPort ? 3000 : await freePort();
+    const listen = options.defaultPort ? { HOST: '127.0.0.1' } : { PORT: String(port), HOST: '127.0.0.1' };
     const child = spawn(process.execPath, [DEMO_MAIN], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), HOST: '127.0.0.1', ...env },
+      env: { PATH: process.env.PATH ?? '', ...listen, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const demo = new DemoProcess(name, port, child);
