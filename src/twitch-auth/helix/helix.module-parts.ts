@@ -1,0 +1,8 @@
+import type { TwitchAuthModulePartsFactory } from '../twitch-auth.module-parts.js';
+import { TwitchApiClient } from './twitch-api.client.js';
+
+/** Helix's contribution to `TwitchAuthModule`: the authenticated client, and twurple's `AuthProvider` over `TokenService`. */
+export const helixModuleParts: TwitchAuthModulePartsFactory = () => ({
+  providers: [TwitchApiClient],
+  exports: [TwitchApiClient],
+});
