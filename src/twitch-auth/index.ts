@@ -134,6 +134,8 @@ export type { HelixRequest, HelixAnswer, CreateEventSubSubscriptionOutcome } fro
 
 // Helix: authenticated calls with per-token rate limits, and twurple's AuthProvider over TokenService
 export { TwitchApiClient } from './helix/twitch-api.client.js';
+export { TwitchAuthProvider } from './helix/twitch-auth.provider.js';
+export type { TwurpleUser } from './helix/twitch-auth.provider.js';
 export { HelixUnauthorizedError, HelixResponseError } from './helix/helix.errors.js';
 export type { HelixTokenOwner } from './helix/helix.errors.js';
 export type {
