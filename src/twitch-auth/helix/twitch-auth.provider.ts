@@ -32,6 +32,8 @@ export class TwitchAuthProvider implements AuthProvider {
   private readonly scopes = new Map<string, readonly string[]>();
   /** The access token last handed out for each user by a get (not by a refresh): the one twurple's 401 is about. */
   private readonly handedOut = new Map<string, string>();
+  /** The app token last handed out by a get (not by a forced replacement). */
+  private appHandedOut: string | undefined;
 
   constructor(
     private readonly tokens: TokenService,
@@ -72,20 +74,17 @@ export class TwitchAuthProvider implements AuthProvider {
         if (!(error instanceof TokenNotFoundError)) throw error;
       }
     }
-    return toTwurple(await this.appTokens.get());
+    return this.handOutApp(await this.appTokens.get());
   }
 
   /**
    * The app access token. `forceNew` (twurple's answer to a 401) replaces the
-   * current one through the provider's single flight, unless it was obtained
-   * in the last few seconds (another caller's replacement, not the rejected one).
+   * app token last handed out through the provider's single flight; when it
+   * was already replaced, the newer one is returned instead.
    */
   async getAppAccessToken(forceNew = false): Promise<TwurpleAccessToken> {
-    const current = forceNew ? this.appTokens.peek() : null;
-    if (current && Date.now() - current.obtainedAtMs >= FRESH_APP_TOKEN_MS) {
-      return toTwurple(await this.appTokens.replace(current.accessToken));
-    }
-    return toTwurple(await this.appTokens.get());
+    if (forceNew) return toTwurple(await this.appTokens.replace(this.appHandedOut ?? this.appTokens.peek()?.accessToken));
+    return this.handOutApp(await this.appTokens.get());
   }
 
   /**
@@ -108,6 +107,11 @@ export class TwitchAuthProvider implements AuthProvider {
     return this.refreshAccessTokenForUser(token.userId!);
   }
 
+  private handOutApp(token: AccessToken): TwurpleAccessToken {
+    this.appHandedOut = token.accessToken;
+    return toTwurple(token);
+  }
+
   private handOut(token: AccessToken): AccessTokenWithUserId {
     const userId = token.userId!;
     this.scopes.set(userId, token.scopes);
@@ -115,9 +119,6 @@ export class TwitchAuthProvider implements AuthProvider {
     return toTwurple(token) as AccessTokenWithUserId;
   }
 }
-
-/** An app token younger than this is taken to be a replacement already made, not the token a 401 was about. */
-const FRESH_APP_TOKEN_MS = 10_000;
 
 function userIdOf(user: TwurpleUser): string {
   return typeof user === 'object' ? user.id : String(user);

@@ -91,7 +91,8 @@ function getUsers(context: FakeTwitchContext, request: FakeTwitchRequest): FakeT
 function sendChatMessage(context: FakeTwitchContext, request: FakeTwitchRequest): FakeTwitchResponse {
   const auth = authenticateHelix(context, request.headers);
   if ('status' in auth) return auth;
-  const body = (request.json ?? {}) as Record<string, unknown>;
+  // Twitch documents body fields, and also reads them from the query string (twurple sends the ids there).
+  const body = { ...request.query, ...((request.json ?? {}) as Record<string, unknown>) };
   const { broadcaster_id: broadcasterId, sender_id: senderId, message } = body;
   if (typeof broadcasterId !== 'string' || broadcasterId === '')
     return twitchErrorResponse(400, 'Missing required parameter "broadcaster_id"');
