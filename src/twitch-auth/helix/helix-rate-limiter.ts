@@ -45,8 +45,11 @@ export class RateLimitBucket {
   private known = false;
   private unlimited = false;
   private limit = 0;
+  /** Points this process may still spend in the window ending at `resetAtMs`. */
   private available = 0;
   private resetAtMs = 0;
+  /** True once `resetAtMs` has passed and the bucket was assumed full again. */
+  private refilled = false;
   private inFlight = 0;
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -70,35 +73,50 @@ export class RateLimitBucket {
   settle(report: RateLimitReport | null, answered = true): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
     if (report) {
-      this.unlimited = false;
-      this.limit = report.limit;
-      const estimate = Math.max(0, report.remaining - this.inFlight);
-      if (!this.known || report.resetAtMs > this.resetAtMs) {
-        this.available = estimate;
-        this.resetAtMs = report.resetAtMs;
-      } else {
-        this.available = Math.min(this.available, estimate);
-      }
-      this.known = true;
+      this.learn(report);
     } else if (answered && !this.known) {
       this.unlimited = true;
     }
     this.drain();
   }
 
-  /** A 429 arrived: nothing more is sent before `resetAtMs` (now + 1 s when Twitch did not say). */
+  /** A 429 arrived: nothing more is sent before `resetAtMs` (a second from now when Twitch did not say, or said a past instant). */
   exhausted(resetAtMs: number | null): void {
     this.inFlight = Math.max(0, this.inFlight - 1);
+    const now = this.now();
     this.known = true;
     this.unlimited = false;
     this.available = 0;
-    this.resetAtMs = Math.max(this.resetAtMs, resetAtMs ?? this.now() + 1_000);
+    this.resetAtMs = resetAtMs !== null && resetAtMs > now ? resetAtMs : now + 1_000;
+    this.refilled = false;
     this.drain();
   }
 
   /** Calls waiting for points (for tests and diagnostics). */
   get queued(): number {
     return this.waiters.length;
+  }
+
+  /**
+   * Takes in what one answer said. Twitch counted that call and every one
+   * before it; calls still in flight may not be counted yet, so they are
+   * subtracted. An answer about a window that has ended by now (sent before
+   * the reset, answered after it) says nothing about the current one.
+   */
+  private learn(report: RateLimitReport): void {
+    const now = this.now();
+    const estimate = Math.max(0, report.remaining - this.inFlight);
+    this.unlimited = false;
+    this.limit = report.limit;
+    if (!this.known || report.resetAtMs > this.resetAtMs) {
+      if (report.resetAtMs <= now && this.known) return;
+      this.known = true;
+      this.available = estimate;
+      this.resetAtMs = report.resetAtMs;
+      this.refilled = false;
+    } else if (report.resetAtMs > now) {
+      this.available = Math.min(this.available, estimate);
+    }
   }
 
   private tryTake(points: number): boolean {
@@ -112,16 +130,14 @@ export class RateLimitBucket {
       this.inFlight++;
       return true;
     }
-    if (this.now() >= this.resetAtMs && this.resetAtMs > 0) {
+    if (!this.refilled && this.now() >= this.resetAtMs) {
       // Twitch said the bucket is full again by now; calls still in flight may already count against it.
       this.available = Math.max(0, this.limit - this.inFlight);
-      this.resetAtMs = 0;
+      this.refilled = true;
     }
-    if (this.available < points) {
-      // A call larger than the whole bucket can never be served by waiting: let it go when nothing else is out.
-      if (!(points > this.limit && this.inFlight === 0 && this.resetAtMs === 0)) return false;
-    }
-    this.available -= points;
+    // A call larger than the whole bucket can never be served by waiting: it goes when nothing else is out.
+    if (this.available < points && !(points > this.limit && this.inFlight === 0)) return false;
+    this.available = Math.max(0, this.available - points);
     this.inFlight++;
     return true;
   }
@@ -131,15 +147,25 @@ export class RateLimitBucket {
     this.schedule();
   }
 
-  /** Wakes the queue at the reset, when calls wait on an empty bucket (not on a probe, whose answer drains). */
+  /**
+   * Wakes the queue at the reset when calls wait on an empty bucket. After a
+   * reset the next answer tells the new window (its `settle` drains); with
+   * nothing in flight to tell it, the queue tries again a second later.
+   */
   private schedule(): void {
     if (this.timer || this.waiters.length === 0 || !this.known || this.unlimited) return;
-    const waitMs = this.resetAtMs > 0 ? Math.max(0, this.resetAtMs - this.now()) : 0;
-    if (waitMs === 0 && this.inFlight > 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.drain();
-    }, waitMs);
+    if (this.refilled) {
+      if (this.inFlight > 0) return;
+      this.resetAtMs = this.now() + 1_000;
+      this.refilled = false;
+    }
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.drain();
+      },
+      Math.max(0, this.resetAtMs - this.now()),
+    );
   }
 }
 
