@@ -126,6 +126,17 @@ describe('TwitchApiClient against FakeTwitch', () => {
     expect(fake.countRequests({ path: USERS })).toBe(2);
   });
 
+  it('a 401 "Missing scope" is not refreshed: it reaches the caller as MissingScopesError', async () => {
+    // The module believes the token holds user:write:chat; Twitch knows better.
+    const issued = fake.issueToken({ userId: '1012', scopes: [] });
+    await t.tokens.addToken('1012', issued.accessToken, issued.refreshToken, ['user:write:chat']);
+    const missing = await caught(api.sendChatMessage({ broadcasterId: '1012', senderId: '1012', message: 'hi' }));
+    expect(missing).toBeInstanceOf(MissingScopesError);
+    expect((missing as MissingScopesError).missingScopes).toEqual(['user:write:chat']);
+    expect(fake.countRequests({ path: CHAT })).toBe(1);
+    expect(fake.countRequests({ path: '/oauth2/token', grantType: 'refresh_token' })).toBe(0);
+  });
+
   it('an intent resolves to the user holding it', async () => {
     await seedUser('1010', ['chat:read']);
     await t.tokens.addIntents('1010', ['chat']);

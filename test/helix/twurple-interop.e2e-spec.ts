@@ -3,6 +3,7 @@ import { MissingScopesError, ReauthorizationRequiredError, TwitchAuthProvider } 
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { caught, startFake } from '../support/secrets-guard.js';
+import { tempDir } from '../support/temp.js';
 
 const USERS = '/helix/users';
 const TWITCH_HELIX = 'https://api.twitch.tv/helix/';
@@ -13,22 +14,32 @@ const TWITCH_HELIX = 'https://api.twitch.tv/helix/';
  * api.twitch.tv through the global `fetch`; the test sends those calls to
  * FakeTwitch instead.
  */
+const realFetch = globalThis.fetch;
+
+/** Sends twurple's calls to api.twitch.tv to FakeTwitch instead. */
+function routeHelixTo(fake: FakeTwitch): void {
+  globalThis.fetch = (input, init) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    return realFetch(url.startsWith(TWITCH_HELIX) ? `${fake.helixBaseUrl}/${url.slice(TWITCH_HELIX.length)}` : input, init);
+  };
+}
+
+function twurpleClient(app: TestApp): ApiClient {
+  return new ApiClient({ authProvider: app.app.get(TwitchAuthProvider), logger: { minLevel: 'critical' } });
+}
+
 describe('twurple ApiClient with TwitchAuthProvider', () => {
   let fake: FakeTwitch;
   let t: TestApp;
   let provider: TwitchAuthProvider;
   let api: ApiClient;
-  const realFetch = globalThis.fetch;
 
   beforeAll(async () => {
     fake = await startFake();
     t = await createTestApp({ fake });
     provider = t.app.get(TwitchAuthProvider);
-    api = new ApiClient({ authProvider: provider, logger: { minLevel: 'critical' } });
-    globalThis.fetch = (input, init) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      return realFetch(url.startsWith(TWITCH_HELIX) ? `${fake.helixBaseUrl}/${url.slice(TWITCH_HELIX.length)}` : input, init);
-    };
+    api = twurpleClient(t);
+    routeHelixTo(fake);
   });
   afterAll(async () => {
     globalThis.fetch = realFetch;
@@ -119,5 +130,50 @@ describe('twurple ApiClient with TwitchAuthProvider', () => {
     const revoked = await caught(api.asUser('3005', (ctx) => ctx.users.getUserById('3005')));
     expect(revoked).toBeInstanceOf(ReauthorizationRequiredError);
     expect(fake.reusedRefreshTokens).toHaveLength(0);
+  });
+});
+
+describe('twurple in two app instances sharing one SQLite file', () => {
+  let fake: FakeTwitch;
+  const dir = tempDir();
+
+  beforeAll(async () => {
+    fake = await startFake();
+    routeHelixTo(fake);
+  });
+  afterAll(async () => {
+    globalThis.fetch = realFetch;
+    await fake.close();
+    dir.remove();
+  });
+
+  it("an expired token met by both instances' twurple clients is refreshed once, no refresh token reused", async () => {
+    const databaseUrl = `sqlite:${dir.path}/twurple.sqlite`;
+    const a = await createTestApp({ fake, databaseUrl });
+    const b = await createTestApp({ fake, databaseUrl });
+    try {
+      const issued = fake.issueToken({ userId: '4001', scopes: ['chat:read'] });
+      await a.tokens.addToken('4001', issued.accessToken, issued.refreshToken, ['chat:read']);
+      const [apiA, apiB] = [twurpleClient(a), twurpleClient(b)];
+      await Promise.all([apiA, apiB].map((api) => api.asUser('4001', (ctx) => ctx.users.getUserById('4001'))));
+      fake.expireToken(issued.accessToken);
+      fake.clearRequests();
+
+      const calls = [apiA, apiB].flatMap((api) =>
+        Array.from({ length: 10 }, () => api.asUser('4001', (ctx) => ctx.users.getUserById('4001'))),
+      );
+      const users = await Promise.all(calls);
+
+      expect(users.every((user) => user?.id === '4001')).toBe(true);
+      expect(fake.countRequests({ path: '/oauth2/token', grantType: 'refresh_token' })).toBe(1);
+      expect(fake.reusedRefreshTokens).toHaveLength(0);
+      expect(fake.countRequests({ path: USERS, status: 200 })).toBe(20);
+      const [tokenA, tokenB] = await Promise.all([a.tokens.getUserToken('4001'), b.tokens.getUserToken('4001')]);
+      expect(tokenA.accessToken).toBe(tokenB.accessToken);
+      expect(fake.isValid(tokenA.accessToken)).toBe(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
