@@ -7,6 +7,7 @@ export interface BenchPlan {
   b3: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number };
   b4: { sizes: number[]; due: number; rounds: number; concurrency: number };
   b5: { users: number };
+  b8: { calls: number; concurrency: number; rounds: number };
 }
 
 export function planFor(quick: boolean): BenchPlan {
@@ -19,6 +20,7 @@ export function planFor(quick: boolean): BenchPlan {
         b3: { connections: 32, durationSeconds: 2, warmupSeconds: 1, rounds: 1 },
         b4: { sizes: [1_000, 10_000, 100_000], due: 1_000, rounds: 1, concurrency: 8 },
         b5: { users: 100_000 },
+        b8: { calls: 2_000, concurrency: 32, rounds: 1 },
       }
     : {
         quick: false,
@@ -28,5 +30,6 @@ export function planFor(quick: boolean): BenchPlan {
         b3: { connections: 32, durationSeconds: 5, warmupSeconds: 3, rounds: 6 },
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
+        b8: { calls: 10_000, concurrency: 32, rounds: 5 },
       };
 }

@@ -52,7 +52,9 @@ export class FakeTwitchProcess {
     });
   }
 
-  static start(options: { latencyMs?: number; accessTokenTtlSeconds?: number } = {}): Promise<FakeTwitchProcess> {
+  static start(
+    options: { latencyMs?: number; accessTokenTtlSeconds?: number; helixRateLimit?: false | { points: number; windowMs: number } } = {},
+  ): Promise<FakeTwitchProcess> {
     const child = fork(new URL('../servers/fake-twitch.process.js', import.meta.url), [JSON.stringify(options)], {
       execArgv: childExecArgv('fake-twitch'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -7,8 +7,16 @@ import { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import type { FakeTwitchCommand, FakeTwitchReply } from '../lib/fake-twitch.process-client.js';
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as { latencyMs?: number; accessTokenTtlSeconds?: number };
-  const fake = await FakeTwitch.start({ latencyMs: options.latencyMs ?? 0, accessTokenTtlSeconds: options.accessTokenTtlSeconds });
+  const options = JSON.parse(process.argv[2] ?? '{}') as {
+    latencyMs?: number;
+    accessTokenTtlSeconds?: number;
+    helixRateLimit?: false | { points: number; windowMs: number };
+  };
+  const fake = await FakeTwitch.start({
+    latencyMs: options.latencyMs ?? 0,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    helixRateLimit: options.helixRateLimit,
+  });
   process.on('message', (command: FakeTwitchCommand) => {
     const reply = (value: unknown): void => {
       process.send!({ id: command.id, value } satisfies FakeTwitchReply);

@@ -143,7 +143,25 @@ export type {
   ChatMessageFragment,
 } from './eventsub/eventsub.types.js';
 export { TwitchHelixClient } from './twitch/helix.client.js';
-export type { TwitchHelixClientConfig, HelixAppTokens, HelixRequest } from './twitch/helix.client.js';
+export type { HelixRequest, HelixAnswer, CreateEventSubSubscriptionOutcome } from './twitch/helix.client.js';
+
+// Helix: authenticated calls with per-token rate limits, and twurple's AuthProvider over TokenService
+export { TwitchApiClient } from './helix/twitch-api.client.js';
+export { TwitchAuthProvider } from './helix/twitch-auth.provider.js';
+export type { TwurpleUser } from './helix/twitch-auth.provider.js';
+export { HelixUnauthorizedError, HelixResponseError } from './helix/helix.errors.js';
+export type { HelixTokenOwner } from './helix/helix.errors.js';
+export type {
+  HelixAuth,
+  HelixCallOptions,
+  HelixMethod,
+  HelixQueryValue,
+  HelixResponse,
+  HelixUser,
+  GetUsersOptions,
+  SendChatMessageOptions,
+  SentChatMessage,
+} from './helix/helix.types.js';
 
 // Scheduling: hourly validation and refresh before expiry, on a timer, across instances; health for @nestjs/terminus
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';

@@ -33,6 +33,7 @@ import { TokenService } from './tokens/token.service.js';
 import { TwitchIdentityClient } from './twitch/twitch-identity.client.js';
 import { oauthModuleParts } from './oauth/oauth.module-parts.js';
 import { eventSubModuleParts } from './eventsub/eventsub.module-parts.js';
+import { helixModuleParts } from './helix/helix.module-parts.js';
 import { schedulingModuleParts } from './scheduling/scheduling.module-parts.js';
 
 /** Injection token of the options exactly as given to `forRoot`/`forRootAsync`'s factory. */
@@ -66,7 +67,7 @@ export interface TwitchAuthAsyncRoutes {
  * The features mounted next to the token core. Each entry contributes
  * providers and controllers; see `TwitchAuthModuleParts`.
  */
-const FEATURES: TwitchAuthModulePartsFactory[] = [oauthModuleParts, eventSubModuleParts, schedulingModuleParts];
+const FEATURES: TwitchAuthModulePartsFactory[] = [oauthModuleParts, helixModuleParts, eventSubModuleParts, schedulingModuleParts];
 
 /** `forRootAsync`: runtime values from a factory (e.g. `ConfigService`), structure given directly. */
 export interface TwitchAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>, TwitchAuthStructuralOptions {

@@ -2,7 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { TwitchAuthModulePartsFactory } from '../twitch-auth.module-parts.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
-import { AppTokenProvider } from '../tokens/app-token.provider.js';
+import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TwitchHelixClient } from '../twitch/helix.client.js';
 import { EventSubDeduplicator } from './eventsub-deduplicator.js';
 import { EVENTSUB_DIRECT_PATH, EventSubDirectRoute } from './eventsub-direct-route.js';
@@ -35,9 +35,8 @@ export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
     },
     {
       provide: TwitchHelixClient,
-      useFactory: (o: ResolvedTwitchAuthOptions, appTokens: AppTokenProvider) =>
-        new TwitchHelixClient({ clientId: o.clientId, helixBaseUrl: o.twitch.helixBaseUrl, timeoutMs: o.twitch.timeoutMs }, appTokens),
-      inject: [TWITCH_AUTH_RESOLVED_OPTIONS, AppTokenProvider],
+      useFactory: (api: TwitchApiClient) => new TwitchHelixClient(api),
+      inject: [TwitchApiClient],
     },
     EventSubDeduplicator,
     EventSubDispatcher,

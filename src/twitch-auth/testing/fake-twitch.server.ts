@@ -195,6 +195,7 @@ function parseRequest(req: IncomingMessage, url: URL, rawBody: Buffer): FakeTwit
     method: (req.method ?? 'GET').toUpperCase(),
     path: url.pathname,
     query,
+    searchParams: url.searchParams,
     form,
     params: { ...query, ...form },
     headers,

@@ -15,6 +15,8 @@ export interface ResolvedFakeTwitchOptions {
   now: () => number;
   /** `null` = any redirect URI is accepted. */
   redirectUris: ReadonlySet<string> | null;
+  /** `null` = Helix answers without rate limits. */
+  helixRateLimit: { points: number; windowMs: number } | null;
 }
 
 /** Authorization codes live ten minutes, as on Twitch. */
@@ -104,6 +106,23 @@ export class FakeTwitchStore {
   /** The user with this id, if known. */
   getUser(userId: string): FakeUser | undefined {
     return this.users.get(userId);
+  }
+
+  /** The user with this login (case-insensitive), if known. */
+  findUserByLogin(login: string): FakeUser | undefined {
+    const wanted = login.toLowerCase();
+    for (const user of this.users.values()) if (user.login.toLowerCase() === wanted) return user;
+    return undefined;
+  }
+
+  /** Scopes the user has granted this app and not revoked: those of their live refresh tokens. */
+  grantedScopes(userId: string): Set<string> {
+    const scopes = new Set<string>();
+    for (const token of this.grants.get(userId)?.refreshTokens ?? []) {
+      const record = this.refreshTokens.get(token);
+      if (record && !record.revoked) for (const scope of record.scopes) scopes.add(scope);
+    }
+    return scopes;
   }
 
   /** Issues a user access token and its refresh token; `ttlSeconds` 0 = never expires. */

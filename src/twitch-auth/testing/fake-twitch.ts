@@ -1,5 +1,6 @@
 import type {
   FailNextOptions,
+  FakeChatMessage,
   FakeDeviceCode,
   FakeFailure,
   FakeTokenInfo,
@@ -21,6 +22,8 @@ import type { FakeTwitchContext } from './fake-twitch.context.js';
 import { identityRoutes } from './fake-twitch.identity-routes.js';
 import { browserRoutes } from './fake-twitch.browser-routes.js';
 import { helixRoutes } from './fake-twitch.helix.js';
+import { chatMessagesOf, helixChatRoutes } from './fake-twitch.helix-chat.js';
+import { withHelixRateLimit } from './fake-twitch.rate-limit.js';
 
 /**
  * A loopback fake of Twitch's identity server (id.twitch.tv) for tests and
@@ -69,9 +72,8 @@ export class FakeTwitch {
       url: () => server.url,
     };
     const fake = new FakeTwitch(context, server, failures);
-    for (const route of [...identityRoutes(context), ...helixRoutes(context), ...browserRoutes(context), ...(options.routes ?? [])]) {
-      server.addRoute(route);
-    }
+    const routes = [...identityRoutes(context), ...helixRoutes(context), ...helixChatRoutes(context), ...browserRoutes(context)];
+    for (const route of [...routes, ...(options.routes ?? [])]) server.addRoute(withHelixRateLimit(context, route));
     await server.listen();
     return fake;
   }
@@ -106,9 +108,18 @@ export class FakeTwitch {
     return this.server.close();
   }
 
-  /** Serves an extra route (e.g. a Helix endpoint), replacing any route with the same method and path. */
+  /**
+   * Serves an extra route (e.g. a Helix endpoint), replacing any route with
+   * the same method and path. Routes of the `helix` endpoint get the per-token
+   * rate limit (`helixRateLimit`) in front of them.
+   */
   addRoute(route: FakeTwitchRoute): void {
-    this.server.addRoute(route);
+    this.server.addRoute(withHelixRateLimit(this.context, route));
+  }
+
+  /** Chat messages accepted on `POST /helix/chat/messages` since the last reset, oldest first. */
+  get chatMessages(): readonly FakeChatMessage[] {
+    return [...chatMessagesOf(this.context.store)];
   }
 
   /** Adds a Twitch user; a missing id is generated (numeric), a missing login derived from it. */
@@ -289,6 +300,10 @@ function resolveOptions(options: FakeTwitchOptions): ResolvedFakeTwitchOptions {
     latencyMs: options.latencyMs ?? 0,
     now: options.now ?? Date.now,
     redirectUris: options.redirectUris ? new Set(options.redirectUris) : null,
+    helixRateLimit:
+      options.helixRateLimit === false
+        ? null
+        : { points: options.helixRateLimit?.points ?? 800, windowMs: options.helixRateLimit?.windowMs ?? 60_000 },
   };
   const counts = [
     'port',
@@ -305,5 +320,9 @@ function resolveOptions(options: FakeTwitchOptions): ResolvedFakeTwitchOptions {
     }
   }
   if (!resolved.clientId) throw new Error('FakeTwitch: option clientId must not be empty');
+  const limit = resolved.helixRateLimit;
+  if (limit && !(Number.isInteger(limit.points) && limit.points > 0 && Number.isInteger(limit.windowMs) && limit.windowMs >= 1000)) {
+    throw new Error('FakeTwitch: helixRateLimit needs a whole number of points > 0 and a windowMs of at least 1000');
+  }
   return resolved;
 }

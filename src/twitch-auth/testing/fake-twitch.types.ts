@@ -24,6 +24,12 @@ export interface FakeTwitchOptions {
   now?: () => number;
   /** Redirect URIs registered for the application; absent = any URI is accepted. */
   redirectUris?: string[];
+  /**
+   * Helix's per-token rate limit: `points` per `windowMs` for each token (the
+   * app's, each user's); `false` turns it off (no `Ratelimit-*` headers).
+   * Default 800 points per 60,000 ms, as on Twitch.
+   */
+  helixRateLimit?: { points?: number; windowMs?: number } | false;
   /** Extra routes (e.g. Helix) served next to the identity routes. */
   routes?: FakeTwitchRoute[];
 }
@@ -134,11 +140,24 @@ export interface RequestFilter {
   status?: number;
 }
 
+/** A chat message FakeTwitch accepted on `POST /helix/chat/messages`. */
+export interface FakeChatMessage {
+  messageId: string;
+  broadcasterId: string;
+  senderId: string;
+  message: string;
+  /** True when sent with an app token (Twitch shows the bot badge). */
+  botBadge: boolean;
+}
+
 /** A parsed request handed to a route handler. */
 export interface FakeTwitchRequest {
   method: string;
   path: string;
+  /** Query parameters; a repeated one keeps its last value (see `searchParams` for all). */
   query: Record<string, string>;
+  /** Every query parameter, repeated ones included (Helix's `id=1&id=2`). */
+  searchParams: URLSearchParams;
   form: Record<string, string>;
   /** Query and form parameters together; the body wins on conflicts. */
   params: Record<string, string>;

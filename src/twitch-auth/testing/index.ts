@@ -4,6 +4,7 @@ export { DEVICE_CODE_GRANT_TYPE } from './fake-twitch.token-route.js';
 export { twitchErrorResponse } from './fake-twitch.server.js';
 export type {
   FailNextOptions,
+  FakeChatMessage,
   FakeDeviceCode,
   FakeFailure,
   FakeTokenInfo,

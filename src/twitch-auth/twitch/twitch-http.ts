@@ -6,7 +6,7 @@ import { TwitchNetworkError, TwitchRateLimitError, TwitchServerError, TwitchTime
 /** One HTTP exchange with Twitch, with secrets only ever in the body or headers. */
 export interface TwitchHttpRequest {
   endpoint: TwitchEndpoint;
-  method: 'GET' | 'POST' | 'DELETE' | 'PATCH';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   url: string;
   /** Sent as `application/x-www-form-urlencoded`. */
   form?: Record<string, string>;
