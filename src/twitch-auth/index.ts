@@ -1,8 +1,18 @@
+/**
+ * The package root: the Nest module, TokenService, storage, OAuth, EventSub
+ * and maintenance.
+ * @module nestjs-twitch-auth
+ */
 // Public entry of nestjs-twitch-auth: explicit named exports only.
 
 // Module and options
 export { TwitchAuthModule, TWITCH_AUTH_MODULE_OPTIONS } from './twitch-auth.module.js';
-export type { TwitchAuthModuleAsyncOptions, TwitchAuthRuntimeOptions, TwitchAuthStructuralOptions } from './twitch-auth.module.js';
+export type {
+  TwitchAuthModuleAsyncOptions,
+  TwitchAuthAsyncRoutes,
+  TwitchAuthRuntimeOptions,
+  TwitchAuthStructuralOptions,
+} from './twitch-auth.module.js';
 export { resolveTwitchAuthOptions } from './twitch-auth.options.js';
 export type {
   TwitchAuthModuleOptions,
@@ -143,7 +153,9 @@ export type {
   ChatMessageFragment,
 } from './eventsub/eventsub.types.js';
 export { TwitchHelixClient } from './twitch/helix.client.js';
-export type { TwitchHelixClientConfig, HelixAppTokens, HelixRequest } from './twitch/helix.client.js';
+export type { TwitchHelixClientConfig, HelixAppTokens, HelixRequest, CreateEventSubSubscriptionOutcome } from './twitch/helix.client.js';
+export type { TwitchHttpResponse } from './twitch/twitch-http.js';
+export type { WireCreateEventSubSubscription, WireEventSubSubscriptionList } from './twitch/eventsub-wire.types.js';
 
 // Scheduling: hourly validation and refresh before expiry, on a timer, across instances; health for @nestjs/terminus
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';
