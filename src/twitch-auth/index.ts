@@ -1,8 +1,18 @@
+/**
+ * The package root: the Nest module, TokenService, storage, OAuth, EventSub
+ * and maintenance.
+ * @module nestjs-twitch-auth
+ */
 // Public entry of nestjs-twitch-auth: explicit named exports only.
 
 // Module and options
 export { TwitchAuthModule, TWITCH_AUTH_MODULE_OPTIONS } from './twitch-auth.module.js';
-export type { TwitchAuthModuleAsyncOptions, TwitchAuthRuntimeOptions, TwitchAuthStructuralOptions } from './twitch-auth.module.js';
+export type {
+  TwitchAuthModuleAsyncOptions,
+  TwitchAuthAsyncRoutes,
+  TwitchAuthRuntimeOptions,
+  TwitchAuthStructuralOptions,
+} from './twitch-auth.module.js';
 export { resolveTwitchAuthOptions } from './twitch-auth.options.js';
 export type {
   TwitchAuthModuleOptions,
@@ -148,7 +158,7 @@ export type { HelixRequest, HelixAnswer, CreateEventSubSubscriptionOutcome } fro
 // Helix: authenticated calls with per-token rate limits, and twurple's AuthProvider over TokenService
 export { TwitchApiClient } from './helix/twitch-api.client.js';
 export { TwitchAuthProvider } from './helix/twitch-auth.provider.js';
-export type { TwurpleUser } from './helix/twitch-auth.provider.js';
+export type { TwurpleUser, TwurpleAccessToken, AccessTokenWithUserId, AccessTokenMaybeWithUserId } from './helix/twitch-auth.provider.js';
 export { HelixUnauthorizedError, HelixResponseError } from './helix/helix.errors.js';
 export type { HelixTokenOwner } from './helix/helix.errors.js';
 export type {
@@ -162,6 +172,8 @@ export type {
   SendChatMessageOptions,
   SentChatMessage,
 } from './helix/helix.types.js';
+export type { TwitchHttpResponse } from './twitch/twitch-http.js';
+export type { WireCreateEventSubSubscription, WireEventSubSubscriptionList } from './twitch/eventsub-wire.types.js';
 
 // Scheduling: hourly validation and refresh before expiry, on a timer, across instances; health for @nestjs/terminus
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';

@@ -62,6 +62,7 @@ interface CallToken {
 export class TwitchApiClient {
   private readonly limiter = new RateLimiter();
 
+  /** Built by Nest's injector. @internal */
   constructor(
     private readonly tokens: TokenService,
     private readonly appTokens: AppTokenProvider,

@@ -1,5 +1,5 @@
 // Types only: @twurple/auth is an optional peer, never loaded at run time by this module.
-import type { AccessToken as TwurpleAccessToken, AccessTokenMaybeWithUserId, AccessTokenWithUserId, AuthProvider } from '@twurple/auth';
+import type { AuthProvider } from '@twurple/auth';
 import { Inject, Injectable } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
@@ -7,6 +7,32 @@ import type { AccessToken } from '../tokens/access-token.js';
 import { AppTokenProvider } from '../tokens/app-token.provider.js';
 import { TokenService } from '../tokens/token.service.js';
 import { MissingScopesError, TokenNotFoundError } from '../tokens/token.errors.js';
+
+/** A token as twurple's `AccessToken` describes one (the same fields, declared here so the API reference stays ours). */
+export interface TwurpleAccessToken {
+  /** The access token. */
+  accessToken: string;
+  /** Always null: refresh tokens stay with the module. */
+  refreshToken: string | null;
+  /** The scopes the token holds. */
+  scope: string[];
+  /** Seconds from `obtainmentTimestamp` until it expires; null when it does not. */
+  expiresIn: number | null;
+  /** When the token was obtained, in epoch milliseconds. */
+  obtainmentTimestamp: number;
+}
+
+/** A user token with the id of its user, as twurple's `AccessTokenWithUserId`. */
+export interface AccessTokenWithUserId extends TwurpleAccessToken {
+  /** The id of the user the token represents. */
+  userId: string;
+}
+
+/** A token with its user's id unless it is an app token, as twurple's `AccessTokenMaybeWithUserId`. */
+export interface AccessTokenMaybeWithUserId extends TwurpleAccessToken {
+  /** The id of the user the token represents; absent for an app token. */
+  userId?: string;
+}
 
 /** A user as twurple passes one: an id (string or number) or an object with an `id`. */
 export type TwurpleUser = Parameters<AuthProvider['getCurrentScopesForUser']>[0];
@@ -35,6 +61,7 @@ export class TwitchAuthProvider implements AuthProvider {
   /** The app token last handed out by a get (not by a forced replacement). */
   private appHandedOut: string | undefined;
 
+  /** Built by Nest's injector. @internal */
   constructor(
     private readonly tokens: TokenService,
     private readonly appTokens: AppTokenProvider,

@@ -58,6 +58,11 @@ export class TwitchAuthMaintenance implements OnApplicationBootstrap, OnModuleDe
   private lastTickError: string | null = null;
   private readonly totals: MaintenanceTotals = { refreshed: 0, validated: 0, reauthRequired: 0, failed: 0, skipped: 0 };
 
+  /**
+   * Built by Nest's injector from the module's providers: inject this class
+   * instead of constructing it.
+   * @internal
+   */
   constructor(
     private readonly store: TokenStore,
     private readonly refresher: TokenRefresher,

@@ -1,4 +1,7 @@
-/** Test helpers: a loopback fake of Twitch for users' own tests and offline demos. */
+/**
+ * Test helpers: a loopback fake of Twitch for users' own tests and offline demos.
+ * @module nestjs-twitch-auth/testing
+ */
 export { FakeTwitch } from './fake-twitch.js';
 export { DEVICE_CODE_GRANT_TYPE } from './fake-twitch.token-route.js';
 export { twitchErrorResponse } from './fake-twitch.server.js';

@@ -45,6 +45,11 @@ const MAX_ATTEMPTS_PER_ROW = 5;
  */
 @Injectable()
 export class TokenKeyRotator {
+  /**
+   * Built by Nest's injector from the module's providers: inject this class
+   * instead of constructing it.
+   * @internal
+   */
   constructor(
     private readonly store: TokenStore,
     private readonly cipher: TokenCipher,

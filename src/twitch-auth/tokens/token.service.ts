@@ -59,6 +59,11 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly reader: TokenReader;
   private readonly seed: SimpleModeSeed | undefined;
 
+  /**
+   * Built by Nest's injector from the module's providers: inject this class
+   * instead of constructing it.
+   * @internal
+   */
   constructor(
     private readonly store: TokenStore,
     private readonly cache: TokenCache,

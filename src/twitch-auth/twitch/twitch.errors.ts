@@ -31,6 +31,7 @@ export class TwitchRequestError extends TwitchAuthError {
 }
 
 type Details = ConstructorParameters<typeof TwitchRequestError>[1];
+/** The details of a subclass that decides `transient` itself. @inline */
 type PartialDetails = Omit<Details, 'transient'>;
 
 /** Twitch could not be reached (DNS, refused, reset). Transient. */

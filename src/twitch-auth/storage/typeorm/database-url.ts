@@ -12,7 +12,9 @@ const PRIVATE_FILE_MODE = 0o600;
 /** How long a SQLite writer waits for another process's write to finish before giving up. */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
+/** TypeORM's `entities` option. @inline */
 type EntityList = NonNullable<DataSourceOptions['entities']>;
+/** TypeORM's `migrations` option. @inline */
 type MigrationList = NonNullable<DataSourceOptions['migrations']>;
 
 /**
