@@ -100,9 +100,13 @@ export class TwitchAuthMaintenance implements OnApplicationBootstrap, OnModuleDe
     this.stop();
     const running = this.current;
     if (!running) return;
+    const boundMs = this.refresher.shutdownBoundMs();
+    this.logger.log(
+      `Waiting for the running maintenance tick and its refreshes in flight before storage closes (at most ${Math.ceil(boundMs / 1000)} s).`,
+    );
     let timeout: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
-      timeout = setTimeout(resolve, this.refresher.shutdownBoundMs());
+      timeout = setTimeout(resolve, boundMs);
     });
     await Promise.race([running, patience]);
     clearTimeout(timeout);
