@@ -156,7 +156,7 @@ describe('SIGTERM while a refresh is in flight, one process on a SQLite file', (
         `logged waiting for a refresh: ${loggedWaiting(app)}; lease left behind: ${leaseLeftBehind}; ` +
         `refresh grants answered by Twitch: ${exchanges.length}`,
     );
-    return { result, exit };
+    return { result, exit, loggedWaiting: loggedWaiting(app) };
   }
 
   const nothingLost: Outcome = {
