@@ -1,30 +1,16 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { ensureBuilt } from '../support/build.js';
 import { DemoProcess, killAllDemos } from '../support/demo-process.js';
 import { tempDir } from '../support/temp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Screenshots of a failed walk-through are kept here (git-ignored). */
 const ARTIFACTS = join(process.cwd(), 'test-results');
 
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`Skipping the newcomer browser test: ${CHROMIUM} is missing (install it with: apt-get install -y chromium).`);
-}
-const describeBrowser = available || process.env.CI ? describe : describe.skip;
+const describeBrowser = describeWithChromium('the newcomer browser test');
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -44,9 +30,8 @@ describeBrowser('a newcomer follows the README in Chromium', () => {
   let browser: Browser | undefined;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`CI is set but ${CHROMIUM} is missing: the CI script must install Chromium.`);
     await ensureBuilt();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();

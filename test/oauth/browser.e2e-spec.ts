@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { DataSource } from 'typeorm';
 import { dataSourceOptionsFromUrl } from '../../src/twitch-auth/index.js';
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
@@ -8,24 +8,7 @@ import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
 import { freePort } from '../support/net.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-// CI must run this test (the CI script installs Chromium); elsewhere a missing browser only skips it, loudly.
-const available = existsSync(CHROMIUM);
-if (!available && !process.env.CI) {
-  console.warn(`Skipping the real-browser OAuth test: ${CHROMIUM} is missing (install it with: apt-get install -y chromium).`);
-}
-const describeBrowser = available || process.env.CI ? describe : describe.skip;
+const describeBrowser = describeWithChromium('the real-browser OAuth test');
 
 describeBrowser('OAuth in a real browser (headless Chromium)', () => {
   let fake: FakeTwitch;
@@ -36,7 +19,6 @@ describeBrowser('OAuth in a real browser (headless Chromium)', () => {
   let databaseUrl = '';
 
   beforeAll(async () => {
-    if (!available) throw new Error(`CI is set but ${CHROMIUM} is missing: the CI script must install Chromium.`);
     dir = tempDir();
     databaseUrl = `sqlite:${dir.path}/browser.sqlite`;
     fake = await startFake();
@@ -48,7 +30,7 @@ describeBrowser('OAuth in a real browser (headless Chromium)', () => {
     });
     await t.app.listen(port, '127.0.0.1');
     appOrigin = `http://127.0.0.1:${port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
