@@ -54,7 +54,12 @@ export class TokenFailureRecorder {
 
   /** Marks the user `reauth_required` and releases the lease; does nothing once this instance no longer holds it. */
   async markReauthRequired(row: PlainToken, reason: string): Promise<void> {
-    const written = await this.store.update(row.userId, { status: 'reauth_required', leaseOwner: null }, { leaseOwner: this.instanceId });
+    // On the row that failed: a refreshed token another instance landed meanwhile is not marked.
+    const written = await this.store.update(
+      row.userId,
+      { status: 'reauth_required', leaseOwner: null },
+      { leaseOwner: this.instanceId, version: row.version },
+    );
     if (!written) return;
     this.cache.put(written);
     this.logger.warn(`User ${row.userId} must authorize again: ${reason}`);
@@ -66,7 +71,11 @@ export class TokenFailureRecorder {
     const failureCount = row.failureCount + 1;
     const delay = Math.min(this.timings.backoffBaseMs * 2 ** (failureCount - 1), this.timings.backoffMaxMs);
     await this.store
-      .update(row.userId, { failureCount, retryAt: Date.now() + delay, leaseOwner: null }, { leaseOwner: this.instanceId })
+      .update(
+        row.userId,
+        { failureCount, retryAt: Date.now() + delay, leaseOwner: null },
+        { leaseOwner: this.instanceId, version: row.version },
+      )
       .catch((error: unknown) => this.logger.warn(`Could not record the backoff of user ${row.userId}: ${describeError(error)}`));
   }
 }

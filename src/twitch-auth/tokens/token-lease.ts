@@ -34,9 +34,10 @@ export type LeaseRefusal = 'held' | 'missing';
  * deadline with this process's clock: a clock minutes fast would take over
  * live leases. A lease is taken over only after this process watched it stay
  * unchanged (same holder, same deadline: the holder renews it while it
- * works) for the lease time plus a grace period, measured on its own
- * monotonic clock. The grace lets a holder whose database calls failed land
- * its pending write first; a failed database call here restarts every watch.
+ * works) for the lease time, measured on its own monotonic clock; a failed
+ * database call here restarts every watch. The new holder then waits a grace
+ * period before working: a previous holder whose database calls failed lands
+ * its pending write meanwhile (that write needs no lease), and the work sees it.
  */
 export class TokenLease {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -147,7 +148,7 @@ export class TokenLease {
         return 'held';
       }
       const unchangedMs = now - seen.since;
-      if (unchangedMs < this.timings.leaseTtlMs + this.timings.takeoverGraceMs) return 'held';
+      if (unchangedMs < this.timings.leaseTtlMs) return 'held';
       // Lapses the lease only if its deadline is still the one watched: a renewal in between keeps it.
       const taken = await this.store.acquireLease(
         userId,
@@ -158,9 +159,12 @@ export class TokenLease {
       if (!taken) return 'held';
       this.observed.delete(userId);
       this.logger.warn(
-        `Took over the lease of user ${userId} from ${seen.owner}: it had not changed for ${Math.round(unchangedMs / 1000)} s (holder gone or stalled).`,
+        `Took over the lease of user ${userId} from ${seen.owner}: it had not changed for ${Math.round(unchangedMs / 1000)} s (holder gone or stalled); waiting ${Math.round(this.timings.takeoverGraceMs / 1000)} s for a write it may still land.`,
       );
-      return taken;
+      // The previous holder may hold a refreshed token it could not write (its database calls failed too). That write
+      // needs no lease, only the unchanged grant: wait for it, then work from the row as it is now.
+      await sleep(this.timings.takeoverGraceMs);
+      return (await this.store.acquireLease(userId, this.instanceId, Date.now() + this.timings.leaseTtlMs, FREE_ONLY)) ?? 'held';
     } catch (error) {
       this.observed.clear();
       throw error;

@@ -100,10 +100,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       backoffBaseMs: 30_000,
       backoffMaxMs: MAX_RETRY_DELAY_MS,
     };
-    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, {
-      takeLease: (userId) => this.lease.take(userId),
-      revokeDiscarded: (token) => identity.revoke(token),
-    });
+    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token));
     this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger);
     this.failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
   }

@@ -6,7 +6,7 @@ export interface RefresherTimings {
   retryBaseMs: number;
   /** How long a lease is held before it lapses if its holder vanished. */
   leaseTtlMs: number;
-  /** How much longer than `leaseTtlMs` another instance's lease must stay unchanged before it is taken over. */
+  /** After taking over another instance's lease: how long to wait for a write its holder may still land. */
   takeoverGraceMs: number;
   /** How long a caller waits for another instance's lease. */
   leaseWaitMs: number;

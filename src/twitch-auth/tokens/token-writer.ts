@@ -1,10 +1,9 @@
 import type { Logger } from '@nestjs/common';
 import { inspect } from 'node:util';
-import type { StoredTokenChanges } from '../storage/token-repository.interface.js';
+import type { StoredTokenChanges, UpdateCondition } from '../storage/token-repository.interface.js';
 import { describeError } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
 import type { RefresherTimings } from './token-timings.js';
-import type { LeaseRefusal } from './token-lease.js';
 import type { PlainToken, TokenStore } from './token-store.js';
 
 /** The stored row a refresh started from: its write lands only on that grant. */
@@ -23,21 +22,13 @@ export type WriteOutcome =
   | { kind: 'superseded'; row: PlainToken }
   /** The user's token was deleted meanwhile: ours was discarded. */
   | { kind: 'removed' }
-  /** Not written yet (storage failing, or another instance holds the lease): kept in memory and retried. */
+  /** Not written yet (storage failing, or the row kept changing): kept in memory and retried. */
   | { kind: 'pending'; row: PlainToken };
 
 interface PendingWrite {
   row: PlainToken;
   changes: StoredTokenChanges;
   basis: WriteBasis;
-}
-
-/** What the writer needs besides storage. */
-export interface WriterLeaseAccess {
-  /** `TokenLease.take`: the user's lease when it is free, ours, or another instance's that went stale. */
-  takeLease(userId: string): Promise<PlainToken | LeaseRefusal>;
-  /** Best-effort revocation of a refreshed token that lost to a newer grant. */
-  revokeDiscarded(accessToken: string): Promise<void>;
 }
 
 /** Attempts of one landing: each lost race against a bookkeeping write (intents, validation) costs one. */
@@ -63,9 +54,10 @@ export class TokenWriter {
     private readonly store: TokenStore,
     private readonly cache: TokenCache,
     private readonly instanceId: string,
-    private readonly timings: Readonly<Pick<RefresherTimings, 'leaseTtlMs'>>,
+    private readonly timings: Readonly<Pick<RefresherTimings, 'takeoverGraceMs'>>,
     private readonly logger: Logger,
-    private readonly lease: WriterLeaseAccess,
+    /** Best-effort revocation of a refreshed token that lost to a newer grant. */
+    private readonly revokeDiscarded: (accessToken: string) => Promise<void>,
   ) {}
 
   /** Inspection counts the writes waiting for a retry; it never prints their tokens. */
@@ -107,7 +99,7 @@ export class TokenWriter {
     if (outcome.kind === 'pending') {
       this.keep(write);
       this.logger.warn(
-        `Another instance holds the lease of user ${next.userId}; the refreshed token is kept in memory until it can be written.`,
+        `The row of user ${next.userId} kept changing while the refreshed token was written; it is kept in memory and written again shortly.`,
       );
     }
     return outcome;
@@ -141,9 +133,10 @@ export class TokenWriter {
    * is written again on its new version; a replaced grant wins over ours.
    */
   private async land(userId: string, write: PendingWrite): Promise<WriteOutcome> {
-    let version = write.basis.version;
+    let condition: UpdateCondition = { leaseOwner: this.instanceId, version: write.basis.version };
+    let changes = write.changes;
     for (let attempt = 0; attempt < LANDING_ATTEMPTS; attempt++) {
-      const written = await this.store.update(userId, write.changes, { leaseOwner: this.instanceId, version });
+      const written = await this.store.update(userId, changes, condition);
       if (written) {
         this.cache.put(written);
         return { kind: 'stored', row: written };
@@ -164,20 +157,18 @@ export class TokenWriter {
         if (current.refreshToken !== write.row.refreshToken) this.discard(write.row.accessToken);
         return { kind: 'superseded', row: current };
       }
-      if (current.leaseOwner !== this.instanceId) {
-        const taken = await this.lease.takeLease(userId);
-        if (taken === 'missing') continue;
-        if (taken === 'held') return { kind: 'pending', row: write.row };
-        version = taken.version;
-      } else {
-        version = current.version;
-      }
+      // Still the grant that was refreshed: only bookkeeping changed, or the lease lapsed (an outage). The new token is
+      // its successor, so it is written on the row's version alone; a lease another instance holds now is left to it
+      // (it waits after a takeover, then finds this token).
+      const leasedElsewhere = current.leaseOwner !== null && current.leaseOwner !== this.instanceId;
+      condition = { version: current.version };
+      changes = leasedElsewhere ? withoutLeaseRelease(write.changes) : write.changes;
     }
     return { kind: 'pending', row: write.row };
   }
 
   private discard(accessToken: string): void {
-    this.lease.revokeDiscarded(accessToken).catch((error: unknown) => {
+    this.revokeDiscarded(accessToken).catch((error: unknown) => {
       this.logger.warn(`Could not revoke a discarded refreshed token at Twitch (${describeError(error)}); it expires by itself.`);
     });
   }
@@ -193,7 +184,8 @@ export class TokenWriter {
       this.timer = null;
       void this.flush().then(() => {
         if (this.pending.size > 0) {
-          this.delayMs = Math.min(this.delayMs * 2, Math.max(1000, this.timings.leaseTtlMs / 4));
+          // Well inside the grace a taker of the lapsed lease waits (see `TokenLease.take`).
+          this.delayMs = Math.min(this.delayMs * 2, Math.max(1000, this.timings.takeoverGraceMs / 2));
           this.scheduleFlush();
         } else {
           this.delayMs = 1000;
@@ -218,4 +210,10 @@ export class TokenWriter {
       if (outcome.kind === 'stored') this.logger.log(`The refreshed token of user ${userId} is now stored.`);
     }
   }
+}
+
+/** `changes` without releasing the lease: for a write that lands while another instance holds it. */
+function withoutLeaseRelease(changes: StoredTokenChanges): StoredTokenChanges {
+  const { leaseOwner: _release, ...rest } = changes;
+  return rest;
 }
