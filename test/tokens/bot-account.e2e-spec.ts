@@ -4,6 +4,7 @@ import { createTestApp, fakeOptions, type TestApp } from '../support/app.js';
 import { capturedLogs } from '../support/log-capture.js';
 import { caught, startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
+import { decideAtTwitch, deliverCallback, startAuthorization } from '../oauth/oauth-client.js';
 
 const BOT = { intent: 'chat', scopes: ['user:read:chat', 'user:write:chat'] };
 const PROMPT = /^log Bot account for intent "chat": open (\S+) and enter code ([A-Z]+)(.*?) \(scopes: user:read:chat user:write:chat\)/;
@@ -95,15 +96,37 @@ describe('A bot account in one line (the bot option)', () => {
     }
   });
 
-  it('with the OAuth routes mounted the prompt also gives the sign-in link for the bot scope set', async () => {
-    const t = await createTestApp({ fake, options: { bot: BOT, redirectUri: 'http://127.0.0.1:3999/oauth/callback' } });
+  it('with the OAuth routes mounted the prompt also gives the sign-in link, and a sign-in there makes the bot ready', async () => {
+    const t = await createTestApp({ fake, listen: true, options: { bot: BOT, redirectUri: 'http://127.0.0.1:3999/oauth/callback' } });
     try {
+      const ready = t.tokens.whenReady('chat');
       await eventually(() => prompts().length > 0);
       expect(prompts()[0]![3]).toBe(', or sign in at http://127.0.0.1:3999/oauth?set=bot');
+      const started = await startAuthorization(t.url, 'set=bot');
+      const answer = await deliverCallback(t.url, await decideAtTwitch(started.location!), started.cookie);
+      expect(answer.status).toBe(200);
+      expect(await ready).toMatchObject({ userId: fake.browserUser.userId, intents: ['chat'], scopes: BOT.scopes });
+      expect(t.events.filter((event) => event.name === 'twitch.bot.ready')).toHaveLength(1);
     } finally {
       await t.close();
     }
     expect(prompts()).toHaveLength(1);
+  });
+
+  it('an expired code is replaced with a new prompt, at most 6 in a row, then one error says to restart', async () => {
+    const shortLived = await startFake({ deviceIntervalSeconds: 1, deviceCodeTtlSeconds: 1 });
+    const t = await createTestApp({ fake: shortLived, options: { bot: BOT, oauth: { enabled: false } } });
+    try {
+      await eventually(() => capturedLogs.some((line) => line.startsWith('error Bot account')));
+      expect(prompts()).toHaveLength(6);
+      expect(capturedLogs.filter((line) => line.startsWith('error Bot account'))).toEqual([
+        expect.stringMatching(/no grant, 6 codes went unused .*Restart the application to be asked again/),
+      ]);
+      expect(shortLived.countRequests({ path: '/oauth2/device' })).toBe(6);
+    } finally {
+      await t.close();
+      await shortLived.close();
+    }
   });
 
   it('whenReady works for any intent, and gives up on its signal', async () => {
