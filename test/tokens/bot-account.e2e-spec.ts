@@ -66,6 +66,10 @@ describe('A bot account in one line (the bot option)', () => {
     t = await createTestApp({ fake, databaseUrl, options: { bot: BOT, oauth: { enabled: false } } });
     try {
       expect((await t.tokens.whenReady('chat')).userId).toBe(user.userId);
+      // Logged during boot, before any prompt could be: its presence proves the boot check found the stored token.
+      expect(capturedLogs).toContain(
+        `log Bot account for intent "chat": the stored token of user ${user.userId} holds every scope. TwitchAuth`,
+      );
       expect(prompts()).toHaveLength(0);
       expect(fake.countRequests({ path: '/oauth2/device' })).toBe(0);
     } finally {
@@ -83,6 +87,9 @@ describe('A bot account in one line (the bot option)', () => {
 
     const t = await createTestApp({ fake, databaseUrl, options: { bot: BOT, oauth: { enabled: false } } });
     try {
+      expect(capturedLogs).toContain(
+        `log Bot account for intent "chat": the stored token of user ${user.userId} holds every scope. TwitchAuth`,
+      );
       expect(prompts()).toHaveLength(0);
       fake.revokeUser(user.userId);
       expect(await caught(t.tokens.validate(user.userId))).toBeInstanceOf(ReauthorizationRequiredError);

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TwitchAuthEvent, type TokenRefreshFailedEvent, type TokenRevokedEvent } from '../twitch-auth.events.js';
 import type { DeviceCode, TokenGrant } from '../twitch/twitch.types.js';
 import type { TokenInfo } from './access-token.js';
 import { describeError, isTransient } from './token-failures.js';
@@ -91,6 +92,7 @@ export class BotAccount {
     if (row && row.status === 'valid' && this.fits(row.scopes)) {
       this.state = 'ready';
       this.readyUserId = row.userId;
+      this.deps.logger.log(`Bot account for intent "${this.config.intent}": the stored token of user ${row.userId} holds every scope.`);
       return;
     }
     this.state = 'prompting';
@@ -110,6 +112,7 @@ export class BotAccount {
       let device: DeviceCode;
       try {
         device = await this.deps.startDeviceFlow(scopes);
+        if (signal.aborted) return;
       } catch (error) {
         if (signal.aborted) return;
         if (!isTransient(error)) return this.giveUp(`a device code could not be started (${describeError(error)})`);
@@ -170,4 +173,20 @@ export function botOAuthLink(options: {
   const url = new URL(options.oauth.path, options.redirectUri);
   url.searchParams.set('set', options.bot.scopeSet);
   return url.toString();
+}
+
+/**
+ * Feeds the module's own grant-loss events to the account: `twitch.token.revoked`
+ * and a permanent `twitch.token.refresh_failed` are emitted after the row was
+ * marked `reauth_required`, so the account's re-check reads the new status.
+ */
+export function listenForLostGrants(
+  events: { subscribe(name: string, listener: (payload: unknown) => void): unknown },
+  account: Pick<BotAccount, 'onGrantLost'>,
+): void {
+  events.subscribe(TwitchAuthEvent.TokenRevoked, (event) => account.onGrantLost((event as TokenRevokedEvent).userId));
+  events.subscribe(TwitchAuthEvent.TokenRefreshFailed, (event) => {
+    const failure = event as TokenRefreshFailedEvent;
+    if (failure.permanent) account.onGrantLost(failure.userId);
+  });
 }

@@ -1,14 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
-import {
-  TwitchAuthEvent,
-  TwitchAuthEventPublisher,
-  TokenIssuedEvent,
-  type BotReadyEvent,
-  type TokenRefreshFailedEvent,
-  type TokenRevokedEvent,
-} from '../twitch-auth.events.js';
+import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent, type BotReadyEvent } from '../twitch-auth.events.js';
 import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
 import type { NewStoredToken } from '../storage/token-repository.interface.js';
@@ -16,7 +9,7 @@ import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import type { DeviceCode } from '../twitch/twitch.types.js';
 import type { AccessToken, TokenInfo } from './access-token.js';
 import { AppTokenProvider } from './app-token.provider.js';
-import { BotAccount, botOAuthLink } from './bot-account.js';
+import { BotAccount, botOAuthLink, listenForLostGrants } from './bot-account.js';
 import { DeviceFlowPoller, type WaitForDeviceTokenOptions } from './device-flow.js';
 import { IntentReadiness } from './intent-readiness.js';
 import { SimpleModeSeed } from './simple-mode-seed.js';
@@ -337,11 +330,7 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
       },
       { intent: bot.intent, scopes: bot.scopes, oauthLink: botOAuthLink(this.options) },
     );
-    this.events.subscribe(TwitchAuthEvent.TokenRevoked, (event) => account.onGrantLost((event as TokenRevokedEvent).userId));
-    this.events.subscribe(TwitchAuthEvent.TokenRefreshFailed, (event) => {
-      const failure = event as TokenRefreshFailedEvent;
-      if (failure.permanent) account.onGrantLost(failure.userId);
-    });
+    listenForLostGrants(this.events, account);
     return account;
   }
 
