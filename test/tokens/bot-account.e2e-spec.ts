@@ -136,6 +136,16 @@ describe('A bot account in one line (the bot option)', () => {
     }
   });
 
+  it('app.close() during a prompt ends the wait: whenReady rejects, and nothing is stored', async () => {
+    const t = await createTestApp({ fake, options: { bot: BOT, oauth: { enabled: false } } });
+    const ready = t.tokens.whenReady('chat');
+    await eventually(() => prompts().length > 0);
+    await t.close();
+    expect((await caught(ready)).message).toMatch(/shut down before a token for this intent was ready/);
+    expect(await t.repository.findByIntent('chat')).toBeNull();
+    expect(prompts()).toHaveLength(1);
+  });
+
   it('whenReady works for any intent, and gives up on its signal', async () => {
     const t = await createTestApp({ fake });
     try {
