@@ -28,7 +28,13 @@ export { TWITCH_AUTH_RESOLVED_OPTIONS, SIMPLE_MODE_INTENT } from './twitch-auth.
 
 // Events
 export { TwitchAuthEvent, TokenIssuedEvent, eventSubEventName } from './twitch-auth.events.js';
-export type { TokenRefreshFailedEvent, TokenRevokedEvent, OAuthAuthorizedEvent, OAuthFailedEvent } from './twitch-auth.events.js';
+export type {
+  BotReadyEvent,
+  TokenRefreshFailedEvent,
+  TokenRevokedEvent,
+  OAuthAuthorizedEvent,
+  OAuthFailedEvent,
+} from './twitch-auth.events.js';
 
 // Errors
 export { TwitchAuthError, TwitchAuthConfigError } from './twitch-auth.errors.js';

@@ -8,6 +8,7 @@ export const TwitchAuthEvent = {
   TokenRefreshed: 'twitch.token.refreshed',
   TokenRefreshFailed: 'twitch.token.refresh_failed',
   TokenRevoked: 'twitch.token.revoked',
+  BotReady: 'twitch.bot.ready',
   OAuthAuthorized: 'twitch.oauth.authorized',
   OAuthFailed: 'twitch.oauth.failed',
   EventSubNotification: 'twitch.eventsub.notification',
@@ -59,6 +60,12 @@ export interface TokenRevokedEvent {
   reason: string;
 }
 
+/** Payload of `twitch.bot.ready`: the `bot` option's account was granted and stored under its intent. */
+export interface BotReadyEvent {
+  intent: string;
+  info: TokenInfo;
+}
+
 /** Payload of `twitch.oauth.authorized`. */
 export interface OAuthAuthorizedEvent {
   info: TokenInfo;
@@ -78,8 +85,21 @@ export interface OAuthFailedEvent {
 @Injectable()
 export class TwitchAuthEventPublisher {
   private readonly logger = new Logger('TwitchAuth');
+  private readonly internal = new Map<string, Set<(payload: unknown) => void>>();
 
   constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+
+  /**
+   * Lets the module's own parts hear an event even when the app imported no
+   * `EventEmitterModule`. The listener runs synchronously on emit and must
+   * not throw. Returns the unsubscribe function.
+   */
+  subscribe(name: string, listener: (payload: unknown) => void): () => void {
+    const listeners = this.internal.get(name) ?? new Set();
+    this.internal.set(name, listeners);
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
 
   /** Whether anyone can receive events. */
   get enabled(): boolean {
@@ -97,11 +117,13 @@ export class TwitchAuthEventPublisher {
 
   /** Whether any listener would receive `name`, so payloads nobody reads need not be built. */
   hasListeners(name: string): boolean {
+    if ((this.internal.get(name)?.size ?? 0) > 0) return true;
     return this.emitter !== undefined && this.emitter.hasListeners(name) === true;
   }
 
   /** Emits `name` and resolves once every listener settled; never rejects. */
   async emitAndWait(name: string, payload: unknown): Promise<void> {
+    for (const listener of this.internal.get(name) ?? []) listener(payload);
     if (!this.emitter) return;
     try {
       await this.emitter.emitAsync(name, payload);

@@ -107,6 +107,14 @@ export interface TwitchEndpointOptions {
   timeoutMs?: number;
 }
 
+/** The `bot` option. */
+export interface BotAccountOptions {
+  /** The role the token serves, as used by `getTokenForIntent`, e.g. `chat`. */
+  intent: string;
+  /** Every scope the bot needs, e.g. `['user:read:chat', 'user:write:chat']`. */
+  scopes: string[];
+}
+
 /** Storage choice: a class (built by Nest, may inject), an instance, or a built-in name. */
 export type TokenStorageOption = Type<TokenRepository> | TokenRepository | 'memory' | 'typeorm';
 
@@ -145,6 +153,18 @@ export interface TwitchAuthModuleOptions {
   maintenance?: MaintenanceOptions;
   /** "Simple" mode: seed this one token at boot. */
   token?: { accessToken: string; refreshToken?: string };
+  /**
+   * "A bot account in one line": the intent (e.g. `chat`) and scopes the app
+   * needs a user token for. At boot, when no valid stored token holds the
+   * intent with every scope, one prompt is logged (the device-code URL and
+   * code, plus the `/oauth` link when those routes are mounted) and the grant
+   * is awaited in the background; it is stored under the intent,
+   * `twitch.bot.ready` is emitted and `TokenService.whenReady(intent)`
+   * resolves. A token that later loses its grant prompts again. With the
+   * OAuth routes mounted, the scopes become the `bot` scope set unless a set
+   * with exactly these scopes exists.
+   */
+  bot?: BotAccountOptions;
   /** Asked for a token when none fits. */
   tokenSource?: Type<TokenSource>;
   twitch?: TwitchEndpointOptions;
@@ -165,6 +185,8 @@ export interface ResolvedTwitchAuthOptions {
   eventSub: (Required<Omit<EventSubOptions, 'publicUrl'>> & { publicUrl: string | null }) | null;
   maintenance: Required<MaintenanceOptions>;
   token: { accessToken: string; refreshToken: string | null } | null;
+  /** The `bot` option, with the `oauth.scopeSets` name of its scopes (null when the routes are off). */
+  bot: (BotAccountOptions & { scopeSet: string | null }) | null;
   twitch: Required<TwitchEndpointOptions>;
 }
 
@@ -236,6 +258,8 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     };
   }
 
+  const bot = resolveBot(options.bot, oauth);
+
   const t = options.twitch ?? {};
   const twitch = {
     idBaseUrl: stripSlash(t.idBaseUrl ?? 'https://id.twitch.tv'),
@@ -246,11 +270,37 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
   const encryption = resolveEncryption(options);
-  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, ...encryption, oauth, eventSub, maintenance, token, twitch };
+  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, ...encryption, oauth, eventSub, maintenance, token, bot, twitch };
   // Every provider holds these options: inspecting one, however deep, must not print the secrets in them.
   Object.defineProperty(resolved, inspect.custom, { value: () => withSecretsHidden(resolved) });
   Object.defineProperty(resolved, 'toJSON', { value: () => withSecretsHidden(resolved) });
   return resolved;
+}
+
+/**
+ * The `bot` option checked. With the OAuth routes on, its scopes must be a
+ * scope set, so the prompt can offer `/oauth?set=…`: an existing set with the
+ * same scopes is used, else they become the `bot` set.
+ */
+function resolveBot(
+  bot: BotAccountOptions | undefined,
+  oauth: { enabled: boolean; scopeSets: Record<string, string[]> },
+): ResolvedTwitchAuthOptions['bot'] {
+  if (bot === undefined) return null;
+  if (!bot || typeof bot !== 'object')
+    throw new TwitchAuthConfigError("bot must be an object, e.g. { intent: 'chat', scopes: ['user:read:chat'] }.");
+  const intent = requireText(bot.intent, 'bot.intent', "the role the bot's token serves, e.g. 'chat'");
+  checkScopes(bot.scopes, 'bot.scopes');
+  const scopes = [...new Set(bot.scopes)];
+  if (!oauth.enabled) return { intent, scopes, scopeSet: null };
+  const same = (set: string[]) => set.length === scopes.length && scopes.every((scope) => set.includes(scope));
+  const existing = Object.entries(oauth.scopeSets).find(([, set]) => same(set));
+  if (existing) return { intent, scopes, scopeSet: existing[0] };
+  if (oauth.scopeSets.bot) {
+    throw new TwitchAuthConfigError('oauth.scopeSets.bot differs from bot.scopes: give them the same scopes, or rename that scope set.');
+  }
+  oauth.scopeSets.bot = scopes;
+  return { intent, scopes, scopeSet: 'bot' };
 }
 
 /** The encryption options; the keys' format is checked where they are parsed (`TokenCipher`, at boot). */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
-import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
+import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent, type BotReadyEvent } from '../twitch-auth.events.js';
 import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
 import type { NewStoredToken } from '../storage/token-repository.interface.js';
@@ -9,7 +9,9 @@ import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import type { DeviceCode } from '../twitch/twitch.types.js';
 import type { AccessToken, TokenInfo } from './access-token.js';
 import { AppTokenProvider } from './app-token.provider.js';
+import { BotAccount, botOAuthLink, listenForLostGrants } from './bot-account.js';
 import { DeviceFlowPoller, type WaitForDeviceTokenOptions } from './device-flow.js';
+import { IntentReadiness } from './intent-readiness.js';
 import { SimpleModeSeed } from './simple-mode-seed.js';
 import { TokenCache } from './token-cache.js';
 import { addUserIntents, removeUserIntents } from './token-intents.js';
@@ -58,6 +60,8 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly logger = new Logger('TwitchAuth');
   private readonly reader: TokenReader;
   private readonly seed: SimpleModeSeed | undefined;
+  private readonly readiness = new IntentReadiness((intent) => this.store.findByIntent(intent));
+  private readonly bot: BotAccount | undefined;
 
   /**
    * Built by Nest's injector from the module's providers: inject this class
@@ -96,6 +100,7 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
       tokenSource,
       this.seed,
     );
+    if (options.bot) this.bot = this.createBotAccount(options.bot);
   }
 
   /**
@@ -116,11 +121,24 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
       );
     }
     await this.seed?.start();
+    await this.bot?.start();
   }
 
-  /** Cancels a scheduled simple-mode retry, so no timer outlives the application. */
+  /** Cancels a scheduled simple-mode retry and the bot account's wait, so no timer outlives the application. */
   onApplicationShutdown(): void {
     this.seed?.stop();
+    this.bot?.stop();
+    this.readiness.stop();
+  }
+
+  /**
+   * Resolves once a valid token holds `intent` (at once when one already
+   * does), e.g. the `bot` option's account after its prompt was approved.
+   * Tokens stored by other instances are seen at the next store here or at
+   * restart. Rejects with the signal's reason when aborted, and at shutdown.
+   */
+  whenReady(intent: string, options: TokenCallOptions = {}): Promise<TokenInfo> {
+    return this.readiness.whenReady(intent, options.signal);
   }
 
   /**
@@ -144,8 +162,10 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** Gives `userId` the named roles `intents`; each intent moves away from any other user. */
-  addIntents(userId: string, intents: string[]): Promise<TokenInfo> {
-    return addUserIntents(this.store, this.cache, userId, intents);
+  async addIntents(userId: string, intents: string[]): Promise<TokenInfo> {
+    const info = await addUserIntents(this.store, this.cache, userId, intents);
+    this.readiness.notify(info);
+    return info;
   }
 
   /** Takes the named roles `intents` away from `userId`. */
@@ -296,7 +316,27 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
     const cached = this.cache.put(row);
     const info = toTokenInfo(row);
     this.events.emit(TwitchAuthEvent.TokenAdded, new TokenIssuedEvent(info, cached.token));
+    this.readiness.notify(info);
+    this.bot?.onTokenStored(info).catch((error: unknown) => this.logger.warn(`Bot account: ${String(error)}`));
     return info;
+  }
+
+  /** The `bot` option's account, fed by this service's own storage and events (see `BotAccount`). */
+  private createBotAccount(bot: { intent: string; scopes: string[] }): BotAccount {
+    const account = new BotAccount(
+      {
+        findByIntent: (intent) => this.store.findByIntent(intent),
+        startDeviceFlow: (scopes) => this.identity.startDeviceFlow(scopes),
+        waitForGrant: (device, signal) => this.deviceFlow.waitForGrant(device, { signal }),
+        storeGrant: (grant, intents) => this.addUser(grant.accessToken, grant.refreshToken, { intents }),
+        addIntents: (userId, intents) => this.addIntents(userId, intents),
+        onReady: (info) => this.events.emit(TwitchAuthEvent.BotReady, { intent: bot.intent, info } satisfies BotReadyEvent),
+        logger: this.logger,
+      },
+      { intent: bot.intent, scopes: bot.scopes, oauthLink: botOAuthLink(this.options) },
+    );
+    listenForLostGrants(this.events, account);
+    return account;
   }
 
   private async requireRow(userId: string): Promise<PlainToken> {
