@@ -23,6 +23,7 @@ export type {
   MaintenanceOptions,
   TwitchEndpointOptions,
   TokenStorageOption,
+  BotAccountOptions,
 } from './twitch-auth.options.js';
 export { TWITCH_AUTH_RESOLVED_OPTIONS, SIMPLE_MODE_INTENT } from './twitch-auth.constants.js';
 
