@@ -1,7 +1,7 @@
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { guardSecret, startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
-import { ensureBuilt, runCli, startCli, type CliResult } from './cli-runner.js';
+import { ensureBuilt, runCli, startCli, type CliResult, cliEnvironment } from './cli-runner.js';
 
 /** Exactly one line on stderr, nothing on stdout, no stack trace, no Nest log. */
 function expectOneLine(result: CliResult, code: number, message: RegExp) {
@@ -19,13 +19,7 @@ describe('twitch-auth CLI exit codes and Ctrl+C (node dist/cli/main.js against F
   beforeAll(async () => {
     await ensureBuilt();
     fake = await startFake({ deviceIntervalSeconds: 1 });
-    env = {
-      TWITCH_CLIENT_ID: fake.clientId,
-      TWITCH_CLIENT_SECRET: fake.clientSecret!,
-      TWITCH_ID_BASE_URL: fake.idBaseUrl,
-      TWITCH_HELIX_BASE_URL: fake.helixBaseUrl,
-      DATABASE_URL: `sqlite:${dir.path}/cli.sqlite`,
-    };
+    env = cliEnvironment(fake, `${dir.path}/cli.sqlite`);
   }, 200_000);
   afterAll(async () => {
     await fake?.close();

@@ -81,3 +81,17 @@ export function startCli(args: string[], env: Record<string, string>, cwd: strin
 export function runCli(args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
   return startCli(args, env, cwd).done;
 }
+
+/** The environment that points the CLI at `fake`, with its SQLite file at `databasePath`. */
+export function cliEnvironment(
+  fake: { clientId: string; clientSecret: string | null; idBaseUrl: string; helixBaseUrl: string },
+  databasePath: string,
+): Record<string, string> {
+  return {
+    TWITCH_CLIENT_ID: fake.clientId,
+    TWITCH_CLIENT_SECRET: fake.clientSecret!,
+    TWITCH_ID_BASE_URL: fake.idBaseUrl,
+    TWITCH_HELIX_BASE_URL: fake.helixBaseUrl,
+    DATABASE_URL: `sqlite:${databasePath}`,
+  };
+}

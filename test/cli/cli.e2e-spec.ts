@@ -3,7 +3,7 @@ import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { decideAtTwitch } from '../oauth/oauth-client.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
-import { ensureBuilt, runCli, startCli, type CliResult } from './cli-runner.js';
+import { ensureBuilt, runCli, startCli, type CliResult, cliEnvironment } from './cli-runner.js';
 import { freePort } from '../support/net.js';
 
 /** No stack trace, no Nest log line: what a user sees is one clear message. */
@@ -22,13 +22,7 @@ describe('twitch-auth CLI (node dist/cli/main.js against FakeTwitch)', () => {
   beforeAll(async () => {
     await ensureBuilt();
     fake = await startFake({ deviceIntervalSeconds: 1 });
-    env = {
-      TWITCH_CLIENT_ID: fake.clientId,
-      TWITCH_CLIENT_SECRET: fake.clientSecret!,
-      TWITCH_ID_BASE_URL: fake.idBaseUrl,
-      TWITCH_HELIX_BASE_URL: fake.helixBaseUrl,
-      DATABASE_URL: `sqlite:${dir.path}/cli.sqlite`,
-    };
+    env = cliEnvironment(fake, `${dir.path}/cli.sqlite`);
   }, 200_000);
   afterAll(async () => {
     await fake?.close();
