@@ -123,8 +123,9 @@ export class TokenLease {
 
   /**
    * Takes the user's lease when it is free or ours, or when another
-   * instance's lease was seen unchanged for the lease time plus the grace
-   * period. Returns the row (secrets decrypted) with the lease held.
+   * instance's lease was seen unchanged for the lease time (then, before
+   * answering, waits the grace period for a write its holder may still land).
+   * Returns the row as it is then (secrets decrypted), with the lease held.
    */
   async take(userId: string): Promise<PlainToken | LeaseRefusal> {
     try {
