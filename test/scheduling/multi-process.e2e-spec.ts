@@ -1,20 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
-import { createTestApp, type TestApp } from '../support/app.js';
 import { requirePostgres, type ThrowawayPostgres } from '../support/postgres.js';
-import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
-import { ensureBuilt } from '../support/build.js';
 import { DemoProcess, killAllDemos } from '../support/demo-process.js';
-import { RecordingProxy } from './support/recording-proxy.js';
-import {
-  fewestRefreshesSince,
-  followChains,
-  leasesByPid,
-  storedMatchesChains,
-  timingViolations,
-  type SeededToken,
-} from './support/refresh-chains.js';
+import { DemoFleet, waitFor } from './support/demo-fleet.js';
+import { leasesByPid, storedMatchesChains, timingViolations } from './support/refresh-chains.js';
 
 /**
  * Separate `node dist/main.js` demo processes share one database and maintain
@@ -41,81 +30,21 @@ afterAll(async () => {
   cwd.remove();
 }, 60_000);
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await condition()); await sleep(100)) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-  }
-}
-
-/** One FakeTwitch, its recording proxy, and a test-process app on `databaseUrl` that seeds users and reads the rows. */
-class Scenario {
-  readonly seeds = new Map<string, SeededToken>();
-  private seederApp: TestApp | null = null;
-
-  private constructor(
-    readonly fake: FakeTwitch,
-    readonly proxy: RecordingProxy,
-    readonly databaseUrl: string,
-  ) {}
-
-  static async start(databaseUrl: string): Promise<Scenario> {
-    await ensureBuilt();
-    const fake = await startFake({ accessTokenTtlSeconds: TTL_MS / 1000 });
-    return new Scenario(fake, await RecordingProxy.start(fake.idBaseUrl), databaseUrl);
+/** The fleet of `support/demo-fleet.ts`, with the checks this test makes of exactly-once refreshing. */
+class Scenario extends DemoFleet {
+  static open(databaseUrl: string): Promise<Scenario> {
+    return Scenario.start(databaseUrl, { ttlMs: TTL_MS, refreshBeforeMs: REFRESH_BEFORE_MS });
   }
 
-  /**
-   * Starts the demos at the same moment on the empty database, so they migrate it between them (one at a time,
-   * under the migrations lock, none retrying), then opens the test's own app on it.
-   */
-  async startDemos(names: string[], cwd: string): Promise<DemoProcess[]> {
-    const demos = await Promise.all(names.map((name) => DemoProcess.start(name, this.env, cwd)));
+  /** Also checks that the demos migrated the empty database between them (one at a time, none retrying). */
+  override async startDemos(names: string[], cwd: string): Promise<DemoProcess[]> {
+    const demos = await super.startDemos(names, cwd);
     for (const demo of demos)
       expect({ name: demo.name, retried: demo.output.includes('Unable to connect to the database') }).toEqual({
         name: demo.name,
         retried: false,
       });
-    this.seederApp ??= await createTestApp({ fake: this.fake, databaseUrl: this.databaseUrl });
     return demos;
-  }
-
-  get seeder(): TestApp {
-    if (!this.seederApp) throw new Error('The seeding app opens after the demos started (startDemos).');
-    return this.seederApp;
-  }
-
-  /** The demo's environment: Twitch behind the proxy, a 1 s tick, refresh 5 s before expiry, validation every 5 s. */
-  get env(): Record<string, string> {
-    return {
-      TWITCH_CLIENT_ID: this.fake.clientId,
-      TWITCH_CLIENT_SECRET: this.fake.clientSecret!,
-      TWITCH_ID_BASE_URL: this.proxy.url,
-      TWITCH_HELIX_BASE_URL: this.fake.helixBaseUrl,
-      DATABASE_URL: this.databaseUrl,
-      TWITCH_AUTH_TICK_SECONDS: '1',
-      TWITCH_AUTH_REFRESH_BEFORE_SECONDS: String(REFRESH_BEFORE_MS / 1000),
-      TWITCH_AUTH_VALIDATE_EVERY_SECONDS: String(REFRESH_BEFORE_MS / 1000),
-    };
-  }
-
-  /** Stores generation 0 of `count` users, never validated, so the first ticks also validate every one. */
-  async seed(count: number): Promise<void> {
-    for (let i = 0; i < count; i += 1) {
-      const userId = String(70_000 + i);
-      const issued = this.fake.issueToken({ userId, scopes: ['chat:read'] });
-      await this.seeder.tokens.addToken(userId, issued.accessToken, issued.refreshToken, ['chat:read'], {
-        expiresAt: new Date(Date.now() + TTL_MS),
-      });
-      this.seeds.set(userId, issued);
-    }
-  }
-
-  chains() {
-    return followChains(this.seeds, this.proxy.exchanges);
-  }
-
-  waitForRefreshes(times: number, since: number, timeoutMs: number): Promise<void> {
-    return waitFor(`${times} refreshes of every user`, () => fewestRefreshesSince(this.chains().chains, since) >= times, timeoutMs);
   }
 
   /** Nothing lost: every user valid in storage, every stored token valid at Twitch right now, every live instance healthy. */
@@ -167,12 +96,6 @@ class Scenario {
     expect(early).toEqual([]);
     expect(late.filter((l) => !excused.has(l.userId) || l.lateMs > excusedLateMs)).toEqual([]);
   }
-
-  async stop(): Promise<void> {
-    await this.seederApp?.close();
-    await this.proxy.close();
-    await this.fake.close();
-  }
 }
 
 describe('four demo processes maintaining 200 users on one Postgres', () => {
@@ -180,7 +103,7 @@ describe('four demo processes maintaining 200 users on one Postgres', () => {
   let scenario: Scenario | null = null;
   beforeAll(async () => {
     postgres = await requirePostgres('multi-process scheduling');
-    if (postgres) scenario = await Scenario.start(postgres.url);
+    if (postgres) scenario = await Scenario.open(postgres.url);
   }, 240_000);
   afterAll(async () => {
     await killAllDemos();
@@ -227,7 +150,7 @@ describe('four demo processes maintaining 200 users on one Postgres', () => {
     await scenario.waitForRefreshes(2, killedAt, 30_000 + (stuck.size > 0 ? LEASE_TAKEOVER_MS : 0));
 
     // Phase 3: the victim restarts and rejoins; two more refreshes of everyone.
-    const restarted = await DemoProcess.start(`${victim.name} restarted`, scenario.env, cwd.path);
+    const restarted = await DemoProcess.start(`${victim.name} restarted`, scenario.env(), cwd.path);
     await scenario.waitForRefreshes(2, Date.now(), 30_000);
     expect((await restarted.maintenance()).totals.refreshed).toBeGreaterThan(0);
     const live = [...demos.filter((demo) => demo !== victim), restarted];
@@ -251,7 +174,7 @@ describe('two demo processes maintaining 50 users in one shared SQLite file', ()
   const dir = tempDir('twitch-auth-sqlite-');
   let scenario: Scenario | null = null;
   beforeAll(async () => {
-    scenario = await Scenario.start(`sqlite:${dir.path}/shared.sqlite`);
+    scenario = await Scenario.open(`sqlite:${dir.path}/shared.sqlite`);
   }, 240_000);
   afterAll(async () => {
     await killAllDemos();

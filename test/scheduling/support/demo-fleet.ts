@@ -48,17 +48,22 @@ export class DemoFleet {
   readonly seeds = new Map<string, SeededToken>();
   private seederApp: TestApp | null = null;
 
-  private constructor(
+  /** Use `start` (on this class or a subclass), which starts FakeTwitch and the proxy first. */
+  constructor(
     readonly fake: FakeTwitch,
     readonly proxy: RecordingProxy,
     readonly databaseUrl: string,
     readonly options: FleetOptions,
   ) {}
 
-  static async start(databaseUrl: string, options: FleetOptions): Promise<DemoFleet> {
+  static async start<Fleet extends DemoFleet>(
+    this: new (fake: FakeTwitch, proxy: RecordingProxy, databaseUrl: string, options: FleetOptions) => Fleet,
+    databaseUrl: string,
+    options: FleetOptions,
+  ): Promise<Fleet> {
     await ensureBuilt();
     const fake = await startFake({ accessTokenTtlSeconds: options.ttlMs / 1000 });
-    return new DemoFleet(fake, await RecordingProxy.start(fake.idBaseUrl), databaseUrl, options);
+    return new this(fake, await RecordingProxy.start(fake.idBaseUrl), databaseUrl, options);
   }
 
   /** The demo's environment: Twitch behind the proxy, a 1 s tick, refresh and validation `refreshBeforeMs` ahead. */
