@@ -8,6 +8,7 @@ export interface BenchPlan {
   b4: { sizes: number[]; due: number; rounds: number; concurrency: number };
   b5: { users: number };
   b8: { calls: number; concurrency: number; rounds: number };
+  b8b: { calls: number; points: number; windowMs: number; rounds: number };
 }
 
 export function planFor(quick: boolean): BenchPlan {
@@ -21,6 +22,7 @@ export function planFor(quick: boolean): BenchPlan {
         b4: { sizes: [1_000, 10_000, 100_000], due: 1_000, rounds: 1, concurrency: 8 },
         b5: { users: 100_000 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
+        b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 1 },
       }
     : {
         quick: false,
@@ -31,5 +33,6 @@ export function planFor(quick: boolean): BenchPlan {
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
+        b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 5 },
       };
 }

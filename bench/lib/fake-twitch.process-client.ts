@@ -18,6 +18,8 @@ export interface FakeTwitchStats {
   allRequests: number;
   /** Refresh tokens presented a second time (each revoked that user's grant). */
   reusedRefreshTokens: number;
+  /** Answers with status 429 (Helix's rate limit). */
+  tooManyRequests: number;
 }
 
 export type FakeTwitchCommand = { id: number } & (

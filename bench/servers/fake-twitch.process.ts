@@ -38,6 +38,7 @@ async function main(): Promise<void> {
           validateRequests: fake.countRequests({ path: '/oauth2/validate' }),
           allRequests: fake.requests.length,
           reusedRefreshTokens: fake.reusedRefreshTokens.length,
+          tooManyRequests: fake.countRequests({ status: 429 }),
         });
         break;
       case 'reset':
