@@ -11,15 +11,18 @@ const STEP_TIMEOUT_MS = 300_000;
 const READY_TIMEOUT_MS = 60_000;
 
 /**
- * The environment for npm and the consumer's processes: this process's own,
- * minus what `npm test` and Jest put there. An inherited `npm_config_*` would
- * point the consumer's npm back at this repository, and NODE_OPTIONS carries
- * Jest's VM-modules flag, which a consumer app does not run with.
+ * The environment for npm and the consumer's processes: this process's own
+ * (so the user's npm configuration, registry and cache apply), minus what
+ * describes the project that runs the test. Under `npm test`, npm exports this
+ * repository as `npm_config_local_prefix`, `npm_package_*` and `INIT_CWD`, and
+ * NODE_OPTIONS carries Jest's VM-modules flag, which a consumer app does not run with.
  */
 export function consumerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(name) && name !== 'NODE_OPTIONS' && name !== 'INIT_CWD') env[name] = value;
+    if (/^(npm_package_|npm_lifecycle_)/i.test(name)) continue;
+    if (['npm_config_local_prefix', 'INIT_CWD', 'NODE_OPTIONS'].includes(name)) continue;
+    env[name] = value;
   }
   return { ...env, ...extra };
 }
