@@ -247,6 +247,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       const next = written ?? (await this.store.get(userId));
       if (!next) throw new TokenNotFoundError({ userId });
       this.cache.put(next);
+      if (written) this.events.emit(TwitchAuthEvent.TokenValidated, { userId, login: written.login });
       return next;
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) {
