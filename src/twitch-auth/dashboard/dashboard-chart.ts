@@ -1,5 +1,5 @@
 import type { ActivityBucket } from './dashboard-activity.js';
-import { html, type SafeHtml } from './dashboard-html.js';
+import { htmlTemplate, type SafeHtml } from './dashboard-html.js';
 
 const WIDTH = 720;
 const HEIGHT = 200;
@@ -26,7 +26,7 @@ export function activityChart(buckets: ActivityBucket[]): SafeHtml {
   const totals = SERIES.map((s) => ({ ...s, total: buckets.reduce((sum, b) => sum + b[s.key], 0) }));
   const lines = SERIES.map(
     (s) =>
-      html`<polyline
+      htmlTemplate`<polyline
         fill="none"
         stroke="${s.colour}"
         stroke-width="2"
@@ -39,7 +39,7 @@ export function activityChart(buckets: ActivityBucket[]): SafeHtml {
     .filter(({ b }) => b.startsAt % (4 * 3600_000) === 0)
     .map(
       ({ b, i }) =>
-        html`<line x1="${x(i)}" y1="${TOP + plotHeight}" x2="${x(i)}" y2="${TOP + plotHeight + 4}" stroke="#555" /><text
+        htmlTemplate`<line x1="${x(i)}" y1="${TOP + plotHeight}" x2="${x(i)}" y2="${TOP + plotHeight + 4}" stroke="#555" /><text
             x="${x(i)}"
             y="${HEIGHT - 6}"
             text-anchor="middle"
@@ -47,7 +47,7 @@ export function activityChart(buckets: ActivityBucket[]): SafeHtml {
           >`,
     );
   const summary = totals.map((s) => `${s.total} ${s.label}`).join(', ');
-  return html`<figure class="chart">
+  return htmlTemplate`<figure class="chart">
     <svg
       role="img"
       aria-labelledby="chart-title"
@@ -66,7 +66,7 @@ export function activityChart(buckets: ActivityBucket[]): SafeHtml {
       ${hourTicks} ${lines}
     </svg>
     <figcaption>
-      Last 24 hours (UTC), this instance: ${totals.map((s) => html`<span style="color:${s.colour}">■</span> ${s.total} ${s.label} `)}
+      Last 24 hours (UTC), this instance: ${totals.map((s) => htmlTemplate`<span style="color:${s.colour}">■</span> ${s.total} ${s.label} `)}
     </figcaption>
   </figure>`;
 }

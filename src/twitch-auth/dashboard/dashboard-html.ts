@@ -19,8 +19,8 @@ export function escapeHtml(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
 
-/** Tag for templates: `html\`<td>${login}</td>\``. Arrays are joined; null, undefined and false render nothing. */
-export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
+/** Tag for templates: `htmlTemplate\`<td>${login}</td>\``. Arrays are joined; null, undefined and false render nothing. */
+export function htmlTemplate(strings: TemplateStringsArray, ...values: unknown[]): SafeHtml {
   let out = strings[0]!;
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
   return new SafeHtml(out);

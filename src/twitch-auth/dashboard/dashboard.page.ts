@@ -1,7 +1,7 @@
 import type { DashboardSnapshot, DashboardTokenRow, DashboardTokenState, SubscriptionCount } from './dashboard-snapshot.js';
 import { activityChart } from './dashboard-chart.js';
 import { COUNTDOWN_SCRIPT, formatCountdown, formatRelative } from './dashboard-format.js';
-import { html, type SafeHtml } from './dashboard-html.js';
+import { htmlTemplate, type SafeHtml } from './dashboard-html.js';
 import { DASHBOARD_CSRF_FIELD } from './dashboard-csrf.js';
 
 /** What the page needs besides the snapshot; every link is built by the controller. */
@@ -38,12 +38,12 @@ nav a{margin-right:1rem}section{margin-top:1.5rem}`;
 export function dashboardPage(snapshot: DashboardSnapshot, context: DashboardPageContext): string {
   const filterLink = (filter: string | null, label: string) =>
     snapshot.filter === filter
-      ? html`<strong>${label}</strong>`
-      : html`<a href="${filter ? `${context.path}?filter=${filter}` : context.path}">${label}</a>`;
-  const body = html`<h1>Twitch tokens</h1>
-    ${context.notice ? html`<p class="notice"><strong>${context.notice}</strong></p>` : ''}
-    ${context.flash ? html`<p class="flash ${context.flash.kind}" role="status">${context.flash.text}</p>` : ''}
-    ${context.authorizeHref ? html`<p><a href="${context.authorizeHref}">Authorize a Twitch account</a></p>` : ''}
+      ? htmlTemplate`<strong>${label}</strong>`
+      : htmlTemplate`<a href="${filter ? `${context.path}?filter=${filter}` : context.path}">${label}</a>`;
+  const body = htmlTemplate`<h1>Twitch tokens</h1>
+    ${context.notice ? htmlTemplate`<p class="notice"><strong>${context.notice}</strong></p>` : ''}
+    ${context.flash ? htmlTemplate`<p class="flash ${context.flash.kind}" role="status">${context.flash.text}</p>` : ''}
+    ${context.authorizeHref ? htmlTemplate`<p><a href="${context.authorizeHref}">Authorize a Twitch account</a></p>` : ''}
     <nav aria-label="Filters">
       ${filterLink(null, 'All tokens')}${filterLink('reauth', 'Needs re-authorization')}${filterLink('expiring', 'Expiring within the hour')}
     </nav>
@@ -64,29 +64,29 @@ function tokenTable(snapshot: DashboardSnapshot, context: DashboardPageContext):
   const rows = snapshot.tokens.map((row) => {
     const badge = BADGES[row.state];
     const reauthorize = context.reauthorizeHref(row);
-    return html`<tr data-user-id="${row.userId}">
+    return htmlTemplate`<tr data-user-id="${row.userId}">
       <td>${row.userId}</td>
-      <td>${row.login ?? html`<span class="muted">unknown</span>`}</td>
+      <td>${row.login ?? htmlTemplate`<span class="muted">unknown</span>`}</td>
       <td>${row.intents.join(' ')}</td>
       <td>${row.scopes.join(' ')}</td>
       <td><span class="badge ${badge.tone}" data-state="${row.state}">${badge.label}</span></td>
       <td>
-        ${row.expiresAt === null ? 'never' : html`<time datetime="${new Date(row.expiresAt).toISOString()}" data-countdown title="${new Date(row.expiresAt).toISOString()}">${formatCountdown(row.expiresAt, now)}</time>`}
+        ${row.expiresAt === null ? 'never' : htmlTemplate`<time datetime="${new Date(row.expiresAt).toISOString()}" data-countdown title="${new Date(row.expiresAt).toISOString()}">${formatCountdown(row.expiresAt, now)}</time>`}
       </td>
       <td>${instant(row.lastValidatedAt, now)}</td>
       <td>${instant(row.obtainedAt, now)}</td>
-      <td>${row.failureCount}${row.failureCount > 0 && row.retryAt > now ? html` (retry ${formatRelative(row.retryAt, now)})` : ''}</td>
+      <td>${row.failureCount}${row.failureCount > 0 && row.retryAt > now ? htmlTemplate` (retry ${formatRelative(row.retryAt, now)})` : ''}</td>
       <td>
-        ${action(context, row, 'validate', 'Validate now')}${action(context, row, 'refresh', 'Refresh now')}${action(context, row, 'revoke', 'Revoke')}${reauthorize ? html` <a href="${reauthorize}">Re-authorize</a>` : ''}
+        ${action(context, row, 'validate', 'Validate now')}${action(context, row, 'refresh', 'Refresh now')}${action(context, row, 'revoke', 'Revoke')}${reauthorize ? htmlTemplate` <a href="${reauthorize}">Re-authorize</a>` : ''}
       </td>
     </tr>`;
   });
   const empty = snapshot.filter ? 'No tokens match this filter.' : 'No tokens yet.';
   const capped =
     snapshot.tokens.length < snapshot.totalTokens && !snapshot.filter
-      ? html`<p class="muted">Showing ${snapshot.tokens.length} of ${snapshot.totalTokens} tokens.</p>`
+      ? htmlTemplate`<p class="muted">Showing ${snapshot.tokens.length} of ${snapshot.totalTokens} tokens.</p>`
       : '';
-  return html`<table id="tokens">
+  return htmlTemplate`<table id="tokens">
       <caption>
         ${snapshot.totalTokens} token(s) stored
       </caption>
@@ -108,7 +108,7 @@ function tokenTable(snapshot: DashboardSnapshot, context: DashboardPageContext):
         ${
           rows.length > 0
             ? rows
-            : html`<tr>
+            : htmlTemplate`<tr>
                 <td colspan="10">${empty}</td>
               </tr>`
         }
@@ -119,7 +119,7 @@ function tokenTable(snapshot: DashboardSnapshot, context: DashboardPageContext):
 
 function action(context: DashboardPageContext, row: DashboardTokenRow, name: string, label: string): SafeHtml {
   const base = context.path === '/' ? '' : context.path;
-  return html`<form class="inline" method="post" action="${base}/tokens/${encodeURIComponent(row.userId)}/${name}">
+  return htmlTemplate`<form class="inline" method="post" action="${base}/tokens/${encodeURIComponent(row.userId)}/${name}">
     <input type="hidden" name="${DASHBOARD_CSRF_FIELD}" value="${context.csrfToken}" /><button
       type="submit"
       aria-label="${label} (${row.login ?? row.userId})"
@@ -130,19 +130,19 @@ function action(context: DashboardPageContext, row: DashboardTokenRow, name: str
 }
 
 function instant(at: number | null, now: number): SafeHtml | string {
-  return at === null ? 'never' : html`<time datetime="${new Date(at).toISOString()}">${formatRelative(at, now)}</time>`;
+  return at === null ? 'never' : htmlTemplate`<time datetime="${new Date(at).toISOString()}">${formatRelative(at, now)}</time>`;
 }
 
 function revocations(snapshot: DashboardSnapshot): SafeHtml | string {
   if (snapshot.revocations.length === 0) return '';
   const items = snapshot.revocations.map(
     (r) =>
-      html`<li data-user-id="${r.userId}">
+      htmlTemplate`<li data-user-id="${r.userId}">
         <span class="badge bad" data-state="revoked">revoked</span> ${r.login ?? r.userId} (user id ${r.userId}),
         ${formatRelative(r.at, snapshot.now)}: ${r.reason}
       </li>`,
   );
-  return html`<section>
+  return htmlTemplate`<section>
     <h2>Recently revoked</h2>
     <ul>
       ${items}
@@ -153,7 +153,7 @@ function revocations(snapshot: DashboardSnapshot): SafeHtml | string {
 function maintenance(snapshot: DashboardSnapshot): SafeHtml {
   const { maintenance: m, backlog, health, now } = snapshot;
   const tone = health.status === 'up' ? 'good' : health.status === 'degraded' ? 'warn' : 'bad';
-  return html`<section>
+  return htmlTemplate`<section>
     <h2>Maintenance</h2>
     <dl>
       <dt>Health</dt>
@@ -180,25 +180,25 @@ function eventSub(snapshot: DashboardSnapshot): SafeHtml {
   const subscriptions = snapshot.subscriptions;
   let summary: SafeHtml | string;
   if (subscriptions === null) summary = 'EventSub is not configured.';
-  else if ('error' in subscriptions) summary = html`Subscriptions could not be listed: ${subscriptions.error}`;
+  else if ('error' in subscriptions) summary = htmlTemplate`Subscriptions could not be listed: ${subscriptions.error}`;
   else if (subscriptions.length === 0) summary = 'No subscriptions.';
   else
-    summary = html`<ul>
-      ${subscriptions.map((s: SubscriptionCount) => html`<li>${s.transport}, ${s.status}: ${s.count}</li>`)}
+    summary = htmlTemplate`<ul>
+      ${subscriptions.map((s: SubscriptionCount) => htmlTemplate`<li>${s.transport}, ${s.status}: ${s.count}</li>`)}
     </ul>`;
   const notifications =
     snapshot.notifications.length === 0
-      ? html`<p>No notification received since this instance started.</p>`
-      : html`<ol>
+      ? htmlTemplate`<p>No notification received since this instance started.</p>`
+      : htmlTemplate`<ol>
           ${snapshot.notifications.map(
             (n) =>
-              html`<li>
+              htmlTemplate`<li>
                 ${n.type} v${n.version}${n.transport ? ` over ${n.transport}` : ''}, ${formatRelative(n.receivedAt, snapshot.now)} (message
                 ${n.messageId})
               </li>`,
           )}
         </ol>`;
-  return html`<section>
+  return htmlTemplate`<section>
     <h2>EventSub</h2>
     <h3>Subscriptions</h3>
     ${summary}
