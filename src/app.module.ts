@@ -10,6 +10,7 @@ import { EventSubLogListener } from './demo/eventsub-log.listener.js';
 import { StatusController } from './demo/status.controller.js';
 import { HealthController } from './demo/health.controller.js';
 import { demoRedirectUri } from './demo/demo-origin.js';
+import { demoDashboard } from './demo/dashboard-access.js';
 
 /** Default SQLite file of the demo, the CLI and `ormconfig.ts`. */
 export const DEFAULT_DATABASE_URL = 'sqlite:data/twitch-auth.sqlite';
@@ -94,6 +95,8 @@ function eventSubEnabled(): boolean {
         };
       },
     }),
+    // The home page: open on loopback, behind DASHBOARD_TOKEN elsewhere.
+    demoDashboard(),
   ],
   controllers: [StatusController, HealthController],
   providers: [BotService, EventSubLogListener],

@@ -33,6 +33,7 @@ export type {
   BotReadyEvent,
   TokenRefreshFailedEvent,
   TokenRevokedEvent,
+  TokenValidatedEvent,
   OAuthAuthorizedEvent,
   OAuthFailedEvent,
 } from './twitch-auth.events.js';
@@ -189,3 +190,8 @@ export { TwitchAuthHealthIndicator } from './scheduling/twitch-auth.health.js';
 export type { TwitchAuthHealthDetails } from './scheduling/twitch-auth.health.js';
 export { isTokenBacklogCounter } from './scheduling/token-backlog.js';
 export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from './scheduling/token-backlog.js';
+
+// Dashboard: the operator's page, opt-in and guarded
+export { TwitchAuthDashboardModule } from './dashboard/dashboard.module.js';
+export type { TwitchAuthDashboardOptions } from './dashboard/dashboard.options.js';
+export { DashboardGuardMissingError, DashboardWithoutTwitchAuthError } from './dashboard/dashboard.errors.js';

@@ -8,6 +8,7 @@ export const TwitchAuthEvent = {
   TokenRefreshed: 'twitch.token.refreshed',
   TokenRefreshFailed: 'twitch.token.refresh_failed',
   TokenRevoked: 'twitch.token.revoked',
+  TokenValidated: 'twitch.token.validated',
   BotReady: 'twitch.bot.ready',
   OAuthAuthorized: 'twitch.oauth.authorized',
   OAuthFailed: 'twitch.oauth.failed',
@@ -58,6 +59,12 @@ export interface TokenRevokedEvent {
   userId: string;
   login: string | null;
   reason: string;
+}
+
+/** Payload of `twitch.token.validated`: Twitch confirmed the user's token through /oauth2/validate. */
+export interface TokenValidatedEvent {
+  userId: string;
+  login: string | null;
 }
 
 /** Payload of `twitch.bot.ready`: the `bot` option's account was granted and stored under its intent. */

@@ -31,6 +31,8 @@ export interface TestAppOptions {
   /** Extra providers/controllers (e.g. event handlers) in the root module. */
   providers?: Type[];
   controllers?: Type[];
+  /** Modules imported beside TwitchAuthModule (e.g. the dashboard). */
+  imports?: DynamicModule[];
 }
 
 export interface TestApp {
@@ -62,7 +64,7 @@ export async function createTestApp(config: TestAppOptions): Promise<TestApp> {
     imports.push(TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }));
     options.storage = 'typeorm';
   }
-  imports.push(TwitchAuthModule.forRoot(options));
+  imports.push(TwitchAuthModule.forRoot(options), ...(config.imports ?? []));
 
   @Module({ imports, providers: config.providers ?? [], controllers: config.controllers ?? [] })
   class TestRootModule {}

@@ -247,6 +247,10 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       const next = written ?? (await this.store.get(userId));
       if (!next) throw new TokenNotFoundError({ userId });
       this.cache.put(next);
+      // Checked first, like refreshed: maintenance validates many tokens and most apps do not listen.
+      if (written && this.events.hasListeners(TwitchAuthEvent.TokenValidated)) {
+        this.events.emit(TwitchAuthEvent.TokenValidated, { userId, login: written.login });
+      }
       return next;
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) {
