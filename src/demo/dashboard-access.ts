@@ -25,6 +25,21 @@ export class DashboardTokenGuard implements CanActivate {
   }
 }
 
+/**
+ * The demo's rule for its other read-only pages (`GET /tokens`): open when the
+ * demo listens on loopback only, otherwise the same `DASHBOARD_TOKEN` as the
+ * dashboard, so a reachable demo does not list its users to anyone.
+ */
+@Injectable()
+export class DemoAccessGuard implements CanActivate {
+  private readonly tokenGuard = new DashboardTokenGuard();
+
+  /** Loopback listeners pass; others need `DASHBOARD_TOKEN`. */
+  canActivate(context: ExecutionContext): boolean {
+    return LOOPBACK_HOSTS.has(demoListenAddress(process.env).host) || this.tokenGuard.canActivate(context);
+  }
+}
+
 function presentedToken(header: string | undefined): string | null {
   if (!header) return null;
   const [scheme, value] = header.split(' ', 2);

@@ -1,8 +1,10 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { TokenService, type TokenInfo } from '../twitch-auth/index.js';
+import { DemoAccessGuard } from './dashboard-access.js';
 
-/** The demo's token list as JSON, for scripts (never the secrets); the home page is the dashboard. */
+/** The demo's token list as JSON, for scripts (never the secrets), behind the same access rule as the dashboard; the home page is the dashboard. */
 @Controller()
+@UseGuards(DemoAccessGuard)
 export class StatusController {
   constructor(private readonly tokens: TokenService) {}
 

@@ -1,4 +1,5 @@
 import { demoDashboard } from '../../src/demo/dashboard-access.js';
+import { StatusController } from '../../src/demo/status.controller.js';
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { capturedLogs } from '../support/log-capture.js';
@@ -34,16 +35,29 @@ describe("the demo's dashboard access", () => {
 
   describe('on a reachable HOST with DASHBOARD_TOKEN', () => {
     let t: TestApp;
-    const previous = process.env.DASHBOARD_TOKEN;
+    const previous = { token: process.env.DASHBOARD_TOKEN, host: process.env.HOST };
 
     beforeAll(async () => {
       process.env.DASHBOARD_TOKEN = DASHBOARD_TOKEN;
-      t = await createTestApp({ fake, listen: true, imports: [demoDashboard({ HOST: '0.0.0.0', DASHBOARD_TOKEN })] });
+      process.env.HOST = '0.0.0.0';
+      t = await createTestApp({
+        fake,
+        listen: true,
+        imports: [demoDashboard({ HOST: '0.0.0.0', DASHBOARD_TOKEN })],
+        controllers: [StatusController],
+      });
     });
     afterAll(async () => {
       await t.close();
-      if (previous === undefined) delete process.env.DASHBOARD_TOKEN;
-      else process.env.DASHBOARD_TOKEN = previous;
+      restore('DASHBOARD_TOKEN', previous.token);
+      restore('HOST', previous.host);
+    });
+
+    it('keeps the JSON token list behind the same token', async () => {
+      expect((await fetch(`${t.url}/tokens`)).status).toBe(401);
+      const listed = await fetch(`${t.url}/tokens`, { headers: { authorization: `Bearer ${DASHBOARD_TOKEN}` } });
+      expect(listed.status).toBe(200);
+      expect(await listed.json()).toEqual([]);
     });
 
     it('asks for the token (401 with a Basic challenge) and refuses a wrong one', async () => {
@@ -62,3 +76,8 @@ describe("the demo's dashboard access", () => {
     });
   });
 });
+
+function restore(name: string, value: string | undefined): void {
+  if (value === undefined) delete process.env[name];
+  else process.env[name] = value;
+}
