@@ -9,6 +9,8 @@ import { BotService } from './demo/bot.service.js';
 import { EventSubLogListener } from './demo/eventsub-log.listener.js';
 import { StatusController } from './demo/status.controller.js';
 import { HealthController } from './demo/health.controller.js';
+import { DemoMetrics } from './demo/demo-metrics.js';
+import { MetricsController } from './demo/metrics.controller.js';
 import { demoRedirectUri } from './demo/demo-origin.js';
 
 /** Default SQLite file of the demo, the CLI and `ormconfig.ts`. */
@@ -95,7 +97,8 @@ function eventSubEnabled(): boolean {
       },
     }),
   ],
-  controllers: [StatusController, HealthController],
-  providers: [BotService, EventSubLogListener],
+  controllers: [StatusController, HealthController, MetricsController],
+  // main.ts registers the SDK before the app is created; this hands the same one to /metrics.
+  providers: [BotService, EventSubLogListener, { provide: DemoMetrics, useFactory: () => DemoMetrics.register() }],
 })
 export class AppModule {}
