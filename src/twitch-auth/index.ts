@@ -189,3 +189,13 @@ export { TwitchAuthHealthIndicator } from './scheduling/twitch-auth.health.js';
 export type { TwitchAuthHealthDetails } from './scheduling/twitch-auth.health.js';
 export { isTokenBacklogCounter } from './scheduling/token-backlog.js';
 export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from './scheduling/token-backlog.js';
+
+// Metrics: OpenTelemetry instruments (recorded when the app registers an SDK; see docs/operations.md)
+export { TwitchAuthMetricName, TWITCH_AUTH_METER_NAME } from './metrics/twitch-auth.metrics.js';
+export type {
+  RefreshOutcome,
+  ValidationOutcome,
+  RevocationOutcome,
+  EventSubTransportName,
+  EventSubMessageOutcome,
+} from './metrics/twitch-auth.metrics.js';

@@ -1,4 +1,9 @@
+import type { Meter } from '@opentelemetry/api';
+import type { TwitchAuthMeter } from './meter.types.js';
 import { importOptional, loadOpenTelemetryApi } from './opentelemetry-loader.js';
+
+/** Compiles only while the real API's meter has every member the module calls. */
+export const meterIsAssignable = (meter: Meter): TwitchAuthMeter => meter;
 
 describe('loading the optional OpenTelemetry API', () => {
   it('answers null for a package that is not installed', async () => {

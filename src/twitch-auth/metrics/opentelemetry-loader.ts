@@ -1,7 +1,4 @@
-import type * as OpenTelemetryApi from '@opentelemetry/api';
-
-/** The parts of `@opentelemetry/api` the module uses. */
-export type OpenTelemetryMetricsApi = Pick<typeof OpenTelemetryApi, 'metrics'>;
+import type { OpenTelemetryMetricsApi } from './meter.types.js';
 
 /**
  * Injection token of the function that loads `@opentelemetry/api`; it

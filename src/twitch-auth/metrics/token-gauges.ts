@@ -1,7 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { BatchObservableCallback, ObservableGauge } from '@opentelemetry/api';
 import type { MaintenanceBacklog } from '../scheduling/maintenance.types.js';
 import { TwitchAuthMaintenance } from '../scheduling/twitch-auth-maintenance.js';
+import type { BatchObservationCallback, ObservableInstrument } from './meter.types.js';
 import { TwitchAuthMetricName, TwitchAuthMetrics } from './twitch-auth.metrics.js';
 
 /** A scrape within this long of the last count reuses it: counting reads the database. */
@@ -17,7 +17,7 @@ export const TOKEN_GAUGES_CACHE_MS = 15_000;
 @Injectable()
 export class TwitchAuthTokenGauges implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('TwitchAuth');
-  private gauges: { tokens: ObservableGauge; backlog: ObservableGauge } | null = null;
+  private gauges: { tokens: ObservableInstrument; backlog: ObservableInstrument } | null = null;
   private counted: { at: number; backlog: Promise<MaintenanceBacklog> } | null = null;
 
   constructor(
@@ -49,7 +49,7 @@ export class TwitchAuthTokenGauges implements OnModuleInit, OnApplicationShutdow
     this.gauges = null;
   }
 
-  private readonly observe: BatchObservableCallback = async (result) => {
+  private readonly observe: BatchObservationCallback = async (result) => {
     const gauges = this.gauges;
     if (!gauges) return;
     let backlog: MaintenanceBacklog;

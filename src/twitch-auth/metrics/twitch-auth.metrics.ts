@@ -1,21 +1,36 @@
 import { readFileSync } from 'node:fs';
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { OpenTelemetryMetricsApi } from './opentelemetry-loader.js';
+import type {
+  CounterInstrument,
+  HistogramInstrument,
+  MetricAttributeSet,
+  OpenTelemetryMetricsApi,
+  TwitchAuthMeter,
+} from './meter.types.js';
 
 /** The meter (instrumentation scope) every instrument of the module belongs to. */
 export const TWITCH_AUTH_METER_NAME = 'nestjs-twitch-auth';
 
 /** The instruments' names; docs/operations.md lists them with their Prometheus names. */
 export const TwitchAuthMetricName = {
+  /** Counter: refreshes of user tokens at Twitch (`outcome`). */
   Refreshes: 'twitch_auth.token.refreshes',
+  /** Histogram, seconds: how long each refresh took, retries included (`outcome`). */
   RefreshDuration: 'twitch_auth.token.refresh.duration',
+  /** Counter: validations of user tokens (`outcome`). */
   Validations: 'twitch_auth.token.validations',
+  /** Counter: revocations asked of Twitch (`outcome`). */
   Revocations: 'twitch_auth.token.revocations',
+  /** Counter: refreshes and validations that waited for another instance's lease. */
   LeaseWaits: 'twitch_auth.lease.waits',
+  /** Counter: EventSub messages received (`transport`, `outcome`). */
   EventSubMessages: 'twitch_auth.eventsub.messages',
+  /** Counter: Helix requests sent, retries included (`status_class`, `rate_limited`). */
   HelixRequests: 'twitch_auth.helix.requests',
+  /** Histogram, seconds: time to each Helix answer (`status_class`, `rate_limited`). */
   HelixRequestDuration: 'twitch_auth.helix.request.duration',
+  /** Gauge: tokens by `status` (only `reauth_required`), in the shared storage. */
   Tokens: 'twitch_auth.tokens',
+  /** Gauge: valid tokens overdue for maintenance (`kind`: validation | refresh), in the shared storage. */
   MaintenanceBacklog: 'twitch_auth.maintenance.backlog',
 } as const;
 
@@ -49,17 +64,17 @@ export class TwitchAuthMetrics {
   static readonly disabled = new TwitchAuthMetrics(null);
 
   /** The module's meter, or null without `@opentelemetry/api`. */
-  readonly meter: Meter | null;
-  private readonly refreshes: Counter | null;
-  private readonly refreshDuration: Histogram | null;
-  private readonly validations: Counter | null;
-  private readonly revocations: Counter | null;
-  private readonly leaseWaits: Counter | null;
-  private readonly eventSubMessages: Counter | null;
-  private readonly helixRequests: Counter | null;
-  private readonly helixDuration: Histogram | null;
+  readonly meter: TwitchAuthMeter | null;
+  private readonly refreshes: CounterInstrument | null;
+  private readonly refreshDuration: HistogramInstrument | null;
+  private readonly validations: CounterInstrument | null;
+  private readonly revocations: CounterInstrument | null;
+  private readonly leaseWaits: CounterInstrument | null;
+  private readonly eventSubMessages: CounterInstrument | null;
+  private readonly helixRequests: CounterInstrument | null;
+  private readonly helixDuration: HistogramInstrument | null;
   /** Attribute sets are built once: recording allocates nothing. */
-  private readonly attributes = new Map<string, Attributes>();
+  private readonly attributes = new Map<string, MetricAttributeSet>();
 
   /** Instruments from `api`'s global meter provider; none when `api` is null. */
   static fromApi(api: OpenTelemetryMetricsApi | null): TwitchAuthMetrics {
@@ -67,7 +82,7 @@ export class TwitchAuthMetrics {
   }
 
   /** Use `fromApi` (or `disabled`); public for tests that bring their own meter. */
-  constructor(meter: Meter | null) {
+  constructor(meter: TwitchAuthMeter | null) {
     this.meter = meter;
     const counter = (name: string, description: string, unit: string) => meter?.createCounter(name, { description, unit }) ?? null;
     const seconds = (name: string, description: string) =>
@@ -127,7 +142,7 @@ export class TwitchAuthMetrics {
     this.helixDuration!.record(seconds, attributes);
   }
 
-  private attributesOf(...pairs: string[]): Attributes {
+  private attributesOf(...pairs: string[]): MetricAttributeSet {
     const key = pairs.join('\u0000');
     let attributes = this.attributes.get(key);
     if (!attributes) {
