@@ -38,7 +38,7 @@ describe('the demo app without Twitch credentials', () => {
     expect(demo.output).toMatch(/plain text.*encryptionKey.*TWITCH_AUTH_ENCRYPTION_KEY/);
   });
 
-  it("serves the module's metrics at /metrics in Prometheus text, the SDK registered before the module took its meter", async () => {
+  it("serves the module's metrics at /metrics in Prometheus text, gauges included", async () => {
     const response = await fetch(`${demo.url}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
