@@ -41,6 +41,8 @@ const UNIQUE_MESSAGES = 85;
 const DUPLICATES = 10;
 const BAD_SIGNATURES = 5;
 const DEAD_GRANTS = 3;
+const VALIDATED = 5;
+const REVOKED = 2;
 
 describe('metrics through OpenTelemetry, scraped from /metrics', () => {
   let fake: FakeTwitch;
@@ -92,6 +94,10 @@ describe('metrics through OpenTelemetry, scraped from /metrics', () => {
     }
     const refreshRequests = fake.countRequests({ path: '/oauth2/token', grantType: 'refresh_token' });
 
+    // Validations of live tokens, and revocations (which also remove the users).
+    for (const userId of users.slice(DEAD_GRANTS, DEAD_GRANTS + VALIDATED)) await t.tokens.validate(userId);
+    for (const userId of users.slice(-REVOKED)) await t.tokens.revoke(userId);
+
     // 100 EventSub messages: 85 first deliveries, 10 of them delivered again, 5 signed with another secret.
     const listener = t.app.get(EventSubListener);
     const sender = new EventSubSender({ callbackUrl: `${t.url}/eventsub/callback`, secret: EVENTSUB_SECRET });
@@ -136,6 +142,14 @@ describe('metrics through OpenTelemetry, scraped from /metrics', () => {
     expect(messages('bad_signature')).toBe(answers.filter((status) => status === 403).length);
     expect(valueOf(samples, 'twitch_auth_eventsub_messages_total')).toBe(answers.length);
 
+    expect(fake.countRequests({ path: '/oauth2/validate' })).toBe(VALIDATED);
+    expect(valueOf(samples, 'twitch_auth_token_validations_total', { outcome: 'valid' })).toBe(VALIDATED);
+    expect(valueOf(samples, 'twitch_auth_token_validations_total')).toBe(VALIDATED);
+    expect(fake.countRequests({ path: '/oauth2/revoke' })).toBe(REVOKED);
+    expect(valueOf(samples, 'twitch_auth_token_revocations_total', { outcome: 'success' })).toBe(REVOKED);
+    // One instance, each user's work queued in this process: nobody waited for another instance's lease.
+    expect(valueOf(samples, 'twitch_auth_lease_waits_total') ?? 0).toBe(0);
+
     expect(helixRequests).toBe(2);
     expect(valueOf(samples, 'twitch_auth_helix_requests_total', { status_class: '4xx', rate_limited: 'true' })).toBe(1);
     expect(valueOf(samples, 'twitch_auth_helix_requests_total', { status_class: '2xx', rate_limited: 'false' })).toBe(1);
@@ -145,6 +159,25 @@ describe('metrics through OpenTelemetry, scraped from /metrics', () => {
     expect(valueOf(samples, 'twitch_auth_tokens', { status: 'reauth_required' })).toBe(DEAD_GRANTS);
     expect(valueOf(samples, 'twitch_auth_maintenance_backlog', { kind: 'refresh' })).toBe(0);
     expect(valueOf(samples, 'twitch_auth_maintenance_backlog', { kind: 'validation' })).toBe(0);
+  });
+
+  it("counts a refresh that waits for another instance's lease once", async () => {
+    const issued = fake.issueToken({ userId: '79001', scopes: ['chat:read'] });
+    await t.tokens.addToken('79001', issued.accessToken, issued.refreshToken, ['chat:read'], { expiresAt: secondsAgo(5) });
+    const waitsBefore = valueOf(await scrape(), 'twitch_auth_lease_waits_total') ?? 0;
+    // Another instance holds the user's lease: the refresh waits, polling, until it is released.
+    expect(await t.repository.acquireLease('79001', 'another-instance', Date.now() + 60_000, 0)).not.toBeNull();
+    const refreshing = t.tokens.getAccessToken('79001');
+    let waits = waitsBefore;
+    for (let attempt = 0; waits === waitsBefore && attempt < 600; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      waits = valueOf(await scrape(), 'twitch_auth_lease_waits_total') ?? 0;
+    }
+    await t.repository.releaseLease('79001', 'another-instance');
+
+    expect(await refreshing).not.toBe(issued.accessToken);
+    expect(waits - waitsBefore).toBe(1);
+    expect((valueOf(await scrape(), 'twitch_auth_lease_waits_total') ?? 0) - waitsBefore).toBe(1);
   });
 });
 
