@@ -297,7 +297,9 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     } catch (error) {
       // The caller gave up before Twitch answered: nothing failed, so no backoff is recorded; the lease is released as usual.
       if (signal?.aborted) throw error;
-      this.metrics.refreshed(isTransient(error) ? 'transient_failure' : 'permanent_failure', (performance.now() - started) / 1000);
+      // Permanent only when Twitch said no; anything else (e.g. the lease lost between retries) may pass.
+      const permanent = error instanceof TwitchRequestError && !error.transient;
+      this.metrics.refreshed(permanent ? 'permanent_failure' : 'transient_failure', (performance.now() - started) / 1000);
       throw await this.failures.refreshFailed(row, error);
     }
     this.metrics.refreshed('success', (performance.now() - started) / 1000);
