@@ -9,6 +9,8 @@ import { BotService } from './demo/bot.service.js';
 import { EventSubLogListener } from './demo/eventsub-log.listener.js';
 import { StatusController } from './demo/status.controller.js';
 import { HealthController } from './demo/health.controller.js';
+import { DemoMetrics } from './demo/demo-metrics.js';
+import { MetricsController } from './demo/metrics.controller.js';
 import { demoRedirectUri } from './demo/demo-origin.js';
 import { demoDashboard } from './demo/dashboard-access.js';
 
@@ -98,7 +100,8 @@ function eventSubEnabled(): boolean {
     // The home page: open on loopback, behind DASHBOARD_TOKEN elsewhere.
     demoDashboard(),
   ],
-  controllers: [StatusController, HealthController],
-  providers: [BotService, EventSubLogListener],
+  controllers: [StatusController, HealthController, MetricsController],
+  // main.ts registers the SDK before the app is created; this hands the same one to /metrics.
+  providers: [BotService, EventSubLogListener, { provide: DemoMetrics, useFactory: () => DemoMetrics.register() }],
 })
 export class AppModule {}

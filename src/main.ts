@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule, DEMO_EVENTSUB_PATH } from './app.module.js';
+import { DemoMetrics } from './demo/demo-metrics.js';
 import { demoListenAddress, demoPublicOrigin, demoRedirectUri, sameHostAsCallback } from './demo/demo-origin.js';
 import { FakeTwitch } from './twitch-auth/testing/index.js';
 
@@ -21,6 +22,8 @@ async function bootstrap(): Promise<void> {
     process.env.TWITCH_AUTH_DEMO_FAKE = '1';
     logger.warn(`TWITCH_CLIENT_ID is not set: running against FakeTwitch at ${fake.url} (offline mode, no real Twitch account involved).`);
   }
+  // Before the app: the module takes its meter from the global provider when it starts.
+  DemoMetrics.register();
   const app = await NestFactory.create(AppModule, { rawBody: true });
   app.enableShutdownHooks();
   const { port, host } = demoListenAddress();

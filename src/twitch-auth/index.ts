@@ -195,3 +195,13 @@ export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from 
 export { TwitchAuthDashboardModule } from './dashboard/dashboard.module.js';
 export type { TwitchAuthDashboardOptions } from './dashboard/dashboard.options.js';
 export { DashboardGuardMissingError, DashboardWithoutTwitchAuthError } from './dashboard/dashboard.errors.js';
+
+// Metrics: OpenTelemetry instruments (recorded when the app registers an SDK; see docs/operations.md)
+export { TwitchAuthMetricName, TWITCH_AUTH_METER_NAME } from './metrics/twitch-auth.metrics.js';
+export type {
+  RefreshOutcome,
+  ValidationOutcome,
+  RevocationOutcome,
+  EventSubTransportName,
+  EventSubMessageOutcome,
+} from './metrics/twitch-auth.metrics.js';

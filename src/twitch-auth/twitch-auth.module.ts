@@ -35,6 +35,7 @@ import { oauthModuleParts } from './oauth/oauth.module-parts.js';
 import { eventSubModuleParts } from './eventsub/eventsub.module-parts.js';
 import { helixModuleParts } from './helix/helix.module-parts.js';
 import { schedulingModuleParts } from './scheduling/scheduling.module-parts.js';
+import { metricsModuleParts } from './metrics/metrics.module-parts.js';
 
 /** Injection token of the options exactly as given to `forRoot`/`forRootAsync`'s factory. */
 export const TWITCH_AUTH_MODULE_OPTIONS = Symbol('TWITCH_AUTH_MODULE_OPTIONS');
@@ -67,7 +68,13 @@ export interface TwitchAuthAsyncRoutes {
  * The features mounted next to the token core. Each entry contributes
  * providers and controllers; see `TwitchAuthModuleParts`.
  */
-const FEATURES: TwitchAuthModulePartsFactory[] = [oauthModuleParts, helixModuleParts, eventSubModuleParts, schedulingModuleParts];
+const FEATURES: TwitchAuthModulePartsFactory[] = [
+  oauthModuleParts,
+  helixModuleParts,
+  eventSubModuleParts,
+  schedulingModuleParts,
+  metricsModuleParts,
+];
 
 /** `forRootAsync`: runtime values from a factory (e.g. `ConfigService`), structure given directly. */
 export interface TwitchAuthModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>, TwitchAuthStructuralOptions {

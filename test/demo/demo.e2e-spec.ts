@@ -38,6 +38,15 @@ describe('the demo app without Twitch credentials', () => {
     expect(demo.output).toMatch(/plain text.*encryptionKey.*TWITCH_AUTH_ENCRYPTION_KEY/);
   });
 
+  it("serves the module's metrics at /metrics in Prometheus text, gauges included", async () => {
+    const response = await fetch(`${demo.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^twitch_auth_tokens\{status="reauth_required",otel_scope_name="nestjs-twitch-auth"[^}]*\} 0$/m);
+    expect(text).toMatch(/^twitch_auth_maintenance_backlog\{kind="validation",[^}]*\} 0$/m);
+  });
+
   it('starts the OAuth flow at FakeTwitch and stops cleanly on SIGTERM', async () => {
     const start = await fetch(`${demo.url}/oauth?scopes=chat:read`, { redirect: 'manual' });
     expect(start.status).toBe(302);

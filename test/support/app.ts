@@ -1,4 +1,4 @@
-import { Module, type DynamicModule, type INestApplication, type Type } from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplication, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -29,7 +29,7 @@ export interface TestAppOptions {
   /** Start an HTTP listener on a free loopback port. */
   listen?: boolean;
   /** Extra providers/controllers (e.g. event handlers) in the root module. */
-  providers?: Type[];
+  providers?: Provider[];
   controllers?: Type[];
   /** Modules imported beside TwitchAuthModule (e.g. the dashboard). */
   imports?: DynamicModule[];

@@ -9,7 +9,6 @@ import {
   EventSubReceiver,
   eventSubErrorResponse,
   eventSubPayloadTooLarge,
-  refuseEventSubHead,
   startAfterResponse,
   type EventSubHttpResponse,
 } from './eventsub-receiver.js';
@@ -156,7 +155,7 @@ export class EventSubDirectRoute implements OnModuleInit {
 
   /** Refuses from the headers alone when they say no, else reads the body (up to the limit and the timeout) and answers. */
   private answerStream(request: IncomingMessage, response: ServerResponse): void {
-    const refused = refuseEventSubHead(request.headers);
+    const refused = this.receiver.refuseHead(request.headers);
     if (refused) {
       // The body, if any, stays unread: closing the connection spares reading it to find the next request.
       response.setHeader('Connection', 'close');
@@ -165,6 +164,7 @@ export class EventSubDirectRoute implements OnModuleInit {
     }
     readLimitedBody(request, this.bodyTimeoutMs, (rawBody) => {
       if (rawBody === 'too-large' || rawBody === 'timeout') {
+        this.receiver.count('malformed');
         // Answered without reading the rest, so the connection cannot be reused.
         response.setHeader('Connection', 'close');
         writeNode(response, rawBody === 'too-large' ? eventSubPayloadTooLarge() : bodyTimedOut(this.bodyTimeoutMs));
@@ -187,13 +187,14 @@ export class EventSubDirectRoute implements OnModuleInit {
       );
       // Before Fastify reads the body: a request its headers refuse costs no more than them.
       scope.addHook('onRequest', async (request, reply) => {
-        const refused = refuseEventSubHead(request.headers);
+        const refused = receiver.refuseHead(request.headers);
         if (!refused) return;
         reply.header('Connection', 'close');
         sendFastify(reply, refused);
         return reply;
       });
       scope.setErrorHandler((error, _request, reply) => {
+        receiver.count('malformed');
         const result =
           error.statusCode === 413
             ? eventSubPayloadTooLarge()

@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import { TwitchAuthMetrics, type EventSubMessageOutcome } from '../metrics/twitch-auth.metrics.js';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { EventSubDeduplicator } from './eventsub-deduplicator.js';
 import { EventSubDispatcher, type EventSubMessageMeta } from './eventsub-dispatcher.js';
@@ -37,6 +38,15 @@ export interface EventSubHttpResponse {
   afterResponse?: () => Promise<void>;
 }
 
+/** How each verification failure is counted in `twitch_auth.eventsub.messages`. */
+const REJECTION_OUTCOMES: Record<EventSubRejection, EventSubMessageOutcome> = {
+  unsupported_algorithm: 'bad_signature',
+  bad_signature: 'bad_signature',
+  malformed_timestamp: 'malformed',
+  too_old: 'replay',
+  in_future: 'replay',
+};
+
 const REJECTION_MESSAGES: Record<EventSubRejection, string> = {
   unsupported_algorithm: 'The EventSub signature must use sha256.',
   bad_signature: 'The EventSub signature does not match.',
@@ -69,6 +79,7 @@ export class EventSubReceiver implements OnModuleInit {
     @Inject(EventSubVerifier) private readonly verifier: EventSubVerifier | null,
     private readonly deduplicator: EventSubDeduplicator,
     private readonly dispatcher: EventSubDispatcher,
+    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {}
 
   /** Refuses to start a mounted callback that could verify nothing. */
@@ -76,16 +87,32 @@ export class EventSubReceiver implements OnModuleInit {
     if (!this.verifier) throw new EventSubNotConfiguredError('The EventSub callback route (routes.eventSub)');
   }
 
+  /** `refuseEventSubHead`, with the refusal counted in the metrics. */
+  refuseHead(headers: EventSubHttpRequest['headers'], bodyPresent?: boolean): EventSubHttpResponse | null {
+    const refusal = classifyEventSubHead(headers, bodyPresent);
+    if (!refusal) return null;
+    this.count(refusal.outcome);
+    return refusal.response;
+  }
+
+  /** Counts a webhook message answered without reaching `receive` (e.g. a body too large or too slow to read). */
+  count(outcome: EventSubMessageOutcome): void {
+    this.metrics.eventSubMessage('webhook', outcome);
+  }
+
   /** Decides the answer to one callback request. */
   async receive(request: EventSubHttpRequest): Promise<EventSubHttpResponse> {
     const { headers } = request;
-    const refused = refuseEventSubHead(headers, Buffer.isBuffer(request.rawBody) ? request.rawBody.length > 0 : undefined);
+    const refused = this.refuseHead(headers, Buffer.isBuffer(request.rawBody) ? request.rawBody.length > 0 : undefined);
     if (refused) return refused;
     let rawBody: Buffer;
     if (Buffer.isBuffer(request.rawBody)) rawBody = request.rawBody;
     else if (!hasBody(headers)) rawBody = EMPTY_BODY;
     else return this.rawBodyMissing();
-    if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
+    if (rawBody.length > EVENTSUB_MAX_BODY_BYTES) {
+      this.count('malformed');
+      return eventSubPayloadTooLarge();
+    }
 
     // refuseEventSubHead checked that all four are there, once each, and the type is one Twitch sends.
     const messageId = headers[EventSubHeader.MessageId] as string;
@@ -95,13 +122,18 @@ export class EventSubReceiver implements OnModuleInit {
     const verification = this.verifier!.verify({ messageId, timestamp, signature, rawBody });
     if (!verification.ok) {
       this.logger.debug(`Refused an EventSub request: ${verification.reason}.`);
+      this.count(REJECTION_OUTCOMES[verification.reason]);
       return forbidden(REJECTION_MESSAGES[verification.reason]);
     }
 
     const body = parseBody(rawBody, messageType);
-    if (!body) return eventSubErrorResponse(400, 'Bad Request', `The body of this ${messageType} message is not the JSON Twitch sends.`);
+    if (!body) {
+      this.count('malformed');
+      return eventSubErrorResponse(400, 'Bad Request', `The body of this ${messageType} message is not the JSON Twitch sends.`);
+    }
 
     if (messageType === 'webhook_callback_verification') {
+      this.count('challenge');
       const subscription = body.subscription as Record<string, unknown>;
       this.logger.log(
         `Answered Twitch's callback verification for EventSub subscription ${String(subscription.id)} (${String(subscription.type)}).`,
@@ -115,13 +147,19 @@ export class EventSubReceiver implements OnModuleInit {
       this.logger.error(
         `Could not record EventSub message ${messageId} as delivered; Twitch will resend it: ${error instanceof Error ? error.message : String(error)}`,
       );
+      this.count('error');
       return eventSubErrorResponse(
         500,
         'Internal Server Error',
         'The message could not be recorded; it will be accepted when Twitch resends it.',
       );
     }
-    if (!first) return { status: 204 };
+    if (!first) {
+      this.count('duplicate');
+      return { status: 204 };
+    }
+    // Handed to the dispatcher, which sends it to whoever listens (possibly nobody).
+    this.count('dispatched');
     const meta: EventSubMessageMeta = { messageId, timestamp };
     if (messageType === 'revocation') {
       return { status: 204, afterResponse: () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta) };
@@ -134,6 +172,7 @@ export class EventSubReceiver implements OnModuleInit {
   }
 
   private rawBodyMissing(): EventSubHttpResponse {
+    this.count('error');
     const error = new EventSubRawBodyMissingError();
     if (!this.rawBodyWarningLogged) {
       this.rawBodyWarningLogged = true;
@@ -160,20 +199,30 @@ const SIGNATURE_SHAPE = /^sha256=[0-9a-f]{64}$/;
  * otherwise the headers say whether one follows.
  */
 export function refuseEventSubHead(headers: EventSubHttpRequest['headers'], bodyPresent?: boolean): EventSubHttpResponse | null {
+  return classifyEventSubHead(headers, bodyPresent)?.response ?? null;
+}
+
+/** `refuseEventSubHead`'s answer and how the metrics count it. */
+function classifyEventSubHead(
+  headers: EventSubHttpRequest['headers'],
+  bodyPresent?: boolean,
+): { response: EventSubHttpResponse; outcome: EventSubMessageOutcome } | null {
+  const malformed = (response: EventSubHttpResponse) => ({ response, outcome: 'malformed' as const });
+  const badSignature = (message: string) => ({ response: forbidden(message), outcome: 'bad_signature' as const });
   const declaredLength = Number(single(headers['content-length']) ?? 0);
-  if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return eventSubPayloadTooLarge();
+  if (declaredLength > EVENTSUB_MAX_BODY_BYTES) return malformed(eventSubPayloadTooLarge());
   if ((bodyPresent ?? hasBody(headers)) && !isJson(single(headers['content-type']))) {
-    return eventSubErrorResponse(415, 'Unsupported Media Type', 'EventSub messages are application/json.');
+    return malformed(eventSubErrorResponse(415, 'Unsupported Media Type', 'EventSub messages are application/json.'));
   }
   const missing = REQUIRED_HEADERS.filter((name) => !single(headers[name]));
-  if (missing.length > 0) return forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`);
+  if (missing.length > 0) return malformed(forbidden(`Missing EventSub header(s): ${missing.join(', ')}.`));
   const signature = headers[EventSubHeader.MessageSignature] as string;
-  if (!signature.startsWith('sha256=')) return forbidden(REJECTION_MESSAGES.unsupported_algorithm);
+  if (!signature.startsWith('sha256=')) return badSignature(REJECTION_MESSAGES.unsupported_algorithm);
   // The verifier would say the same after reading the body: no HMAC is written this way.
-  if (!SIGNATURE_SHAPE.test(signature)) return forbidden(REJECTION_MESSAGES.bad_signature);
+  if (!SIGNATURE_SHAPE.test(signature)) return badSignature(REJECTION_MESSAGES.bad_signature);
   const messageType = headers[EventSubHeader.MessageType] as string;
   if (messageType !== 'notification' && messageType !== 'revocation' && messageType !== 'webhook_callback_verification') {
-    return eventSubErrorResponse(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`);
+    return malformed(eventSubErrorResponse(400, 'Bad Request', `Unknown EventSub message type "${messageType.slice(0, 64)}".`));
   }
   return null;
 }

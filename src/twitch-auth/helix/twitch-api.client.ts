@@ -1,5 +1,7 @@
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import { TwitchAuthError } from '../twitch-auth.errors.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
@@ -67,6 +69,7 @@ export class TwitchApiClient {
     private readonly tokens: TokenService,
     private readonly appTokens: AppTokenProvider,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
+    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {}
 
   /** `GET path`; resolves with the parsed body of a 2xx answer, throws a typed error otherwise. */
@@ -200,6 +203,7 @@ export class TwitchApiClient {
     let rateLimited = 0;
     for (;;) {
       await bucket.acquire(options.points ?? 1);
+      const sent = performance.now();
       try {
         const answer = await sendTwitchRequest({
           endpoint: 'helix',
@@ -210,8 +214,10 @@ export class TwitchApiClient {
           timeoutMs: this.options.twitch.timeoutMs,
         });
         bucket.settle(readRateLimitHeaders(answer.headers));
+        this.metrics.helixRequest(answer.status, (performance.now() - sent) / 1000);
         return { status: answer.status, body: answer.body };
       } catch (error) {
+        this.metrics.helixRequest(error instanceof TwitchRequestError ? error.status : null, (performance.now() - sent) / 1000);
         if (error instanceof TwitchRateLimitError) {
           // A 429 means Twitch did nothing: safe to send again once the bucket has reset, whatever the method.
           bucket.exhausted(error.retryAfterMs === null ? null : Date.now() + error.retryAfterMs);

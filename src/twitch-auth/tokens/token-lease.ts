@@ -51,6 +51,8 @@ export class TokenLease {
     private readonly instanceId: string,
     private readonly timings: Readonly<RefresherTimings>,
     private readonly logger: Logger,
+    /** Called once per `hold` that finds another instance's lease and waits. */
+    private readonly onWait: () => void = () => undefined,
   ) {}
 
   /**
@@ -91,6 +93,7 @@ export class TokenLease {
   ): Promise<PlainToken> {
     const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
     let delay = 20;
+    let waited = false;
     for (;;) {
       signal?.throwIfAborted();
       const pending = this.writer.pendingRow(userId);
@@ -116,6 +119,8 @@ export class TokenLease {
         }
       }
       if (Date.now() >= deadline) throw new TokenLeaseTimeoutError(userId);
+      if (!waited) this.onWait();
+      waited = true;
       await sleep(delay * (0.5 + Math.random()), undefined, { signal });
       delay = Math.min(delay * 2, 250);
     }

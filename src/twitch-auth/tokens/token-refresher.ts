@@ -1,12 +1,14 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
 import { MAX_RETRY_DELAY_MS, type StoredTokenChanges } from '../storage/token-repository.interface.js';
+import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
-import { InvalidAccessTokenError } from '../twitch/twitch.errors.js';
+import { InvalidAccessTokenError, TwitchRequestError } from '../twitch/twitch.errors.js';
 import type { TokenGrant } from '../twitch/twitch.types.js';
 import { TokenCache, refreshDueAt } from './token-cache.js';
 import { TokenFailureRecorder } from './token-failure-recorder.js';
@@ -87,6 +89,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     private readonly identity: TwitchIdentityClient,
     private readonly events: TwitchAuthEventPublisher,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) options: ResolvedTwitchAuthOptions,
+    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {
     this.refreshBeforeMs = options.maintenance.refreshBeforeExpirySeconds * 1000;
     this.timeoutMs = options.twitch.timeoutMs;
@@ -101,7 +104,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       backoffMaxMs: MAX_RETRY_DELAY_MS,
     };
     this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token));
-    this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger);
+    this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger, () => metrics.leaseWaited());
     this.failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
   }
 
@@ -226,6 +229,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     try {
       const { signal } = call;
       const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken, signal), signal);
+      this.metrics.validated(validation.userId !== null && validation.userId !== userId ? 'invalid' : 'valid');
       if (validation.userId !== null && validation.userId !== userId) {
         await this.failures.markReauthRequired(row, `Twitch says the stored token belongs to user ${validation.userId}`);
         throw new ReauthorizationRequiredError(userId);
@@ -253,6 +257,10 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       }
       return next;
     } catch (error) {
+      // Only Twitch's answers (or their absence) are validations; a storage failure after one is not.
+      if (error instanceof TwitchRequestError && !call.signal?.aborted) {
+        this.metrics.validated(error instanceof InvalidAccessTokenError ? 'invalid' : 'error');
+      }
       if (error instanceof InvalidAccessTokenError) {
         try {
           return await this.refreshHeld(row, null, false, call.signal);
@@ -286,14 +294,19 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       throw new ReauthorizationRequiredError(userId);
     }
     let grant: TokenGrant;
+    const started = performance.now();
     try {
       const refreshToken = row.refreshToken;
       grant = await this.lease.retrying(userId, () => this.identity.refresh(refreshToken, signal), signal);
     } catch (error) {
       // The caller gave up before Twitch answered: nothing failed, so no backoff is recorded; the lease is released as usual.
       if (signal?.aborted) throw error;
+      // Permanent only when Twitch said no; anything else (e.g. the lease lost between retries) may pass.
+      const permanent = error instanceof TwitchRequestError && !error.transient;
+      this.metrics.refreshed(permanent ? 'permanent_failure' : 'transient_failure', (performance.now() - started) / 1000);
       throw await this.failures.refreshFailed(row, error);
     }
+    this.metrics.refreshed('success', (performance.now() - started) / 1000);
     const obtainedAt = Date.now();
     const changes: StoredTokenChanges = {
       accessToken: grant.accessToken,

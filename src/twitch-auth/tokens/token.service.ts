@@ -3,6 +3,7 @@ import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitc
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent, type BotReadyEvent } from '../twitch-auth.events.js';
 import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
 import type { NewStoredToken } from '../storage/token-repository.interface.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
@@ -78,6 +79,7 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly events: TwitchAuthEventPublisher,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Optional() @Inject(TWITCH_AUTH_TOKEN_SOURCE) tokenSource?: TokenSource,
+    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {
     if (options.token) {
       const seedDeps = {
@@ -214,7 +216,15 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
   async removeUser(userId: string, options: { revoke?: boolean } & TokenCallOptions = {}): Promise<boolean> {
     if (options.revoke) {
       const row = await this.store.get(userId);
-      if (row) await this.identity.revoke(row.accessToken, options.signal);
+      if (row) {
+        await this.identity.revoke(row.accessToken, options.signal).then(
+          () => this.metrics.revoked('success'),
+          (error: unknown) => {
+            this.metrics.revoked('failure');
+            throw error;
+          },
+        );
+      }
     }
     this.cache.delete(userId);
     return this.store.delete(userId);
