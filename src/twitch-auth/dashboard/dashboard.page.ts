@@ -32,7 +32,7 @@ th,td{border:1px solid #cbd5e0;padding:.3rem .5rem;text-align:left;vertical-alig
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.85em;font-weight:600}
 .good{background:#c6f6d5}.warn{background:#fefcbf}.bad{background:#fed7d7}.muted{color:#718096}
 form.inline{display:inline}.flash{padding:.5rem;border-radius:.3rem}.flash.ok{background:#c6f6d5}.flash.error{background:#fed7d7}
-nav a{margin-right:1rem}section{margin-top:1.5rem}`;
+nav a,nav strong{margin-right:1rem}caption{text-align:left;padding:.3rem 0}section{margin-top:1.5rem}`;
 
 /** The whole page: readable without JavaScript; the script only moves the countdowns. */
 export function dashboardPage(snapshot: DashboardSnapshot, context: DashboardPageContext): string {
@@ -99,7 +99,7 @@ function tokenTable(snapshot: DashboardSnapshot, context: DashboardPageContext):
           <th>Status</th>
           <th>Expires</th>
           <th>Last validated</th>
-          <th>Last refreshed</th>
+          <th title="When the access token in use was issued: added, authorized or refreshed">Token issued</th>
           <th>Failures</th>
           <th>Actions</th>
         </tr>
