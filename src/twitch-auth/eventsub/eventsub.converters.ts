@@ -42,7 +42,12 @@ export function toEventSubSubscription(wire: WireEventSubSubscription): EventSub
     version: text(wire.version),
     cost: num(wire.cost),
     condition: stringMap(wire.condition),
-    transport: { method: text(transport.method), callback: nullableText(transport.callback) },
+    transport: {
+      method: text(transport.method),
+      callback: nullableText(transport.callback),
+      // Only WebSocket (and conduit shard) subscriptions name a session; webhooks keep their two fields.
+      ...(transport.session_id !== undefined ? { sessionId: nullableText(transport.session_id) } : {}),
+    },
     createdAt: date(wire.created_at),
   };
 }
