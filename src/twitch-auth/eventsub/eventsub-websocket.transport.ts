@@ -4,6 +4,7 @@ import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TokenService } from '../tokens/token.service.js';
 import { helixFailure } from '../twitch/helix.client.js';
+import { TwitchRateLimitError } from '../twitch/twitch.errors.js';
 import type { WireEventSubSubscription, WireEventSubSubscriptionList } from '../twitch/eventsub-wire.types.js';
 import {
   EventSubSubscriptionStore,
@@ -19,10 +20,12 @@ import {
   type EventSubWebSocketLoss,
 } from './eventsub-websocket.connection.js';
 import {
+  EVENTSUB_WEBSOCKET_LIMITS,
   EventSubUserSockets,
   type CreatedWebSocketSubscription,
   type WebSocketSubscriptionRequest,
 } from './eventsub-websocket.user-sockets.js';
+import { EventSubWebSocketLimitError } from './eventsub-websocket.errors.js';
 import { eventSubScopes } from './eventsub.scopes.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
 import { EventSubSubscriptionError } from './eventsub.errors.js';
@@ -178,13 +181,17 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
       transport: { method: 'websocket', session_id: sessionId },
     };
     const call = 'POST /eventsub/subscriptions';
-    const answer = await this.api.request<WireEventSubSubscriptionList>('POST', '/eventsub/subscriptions', {
-      auth: { userId: request.userId },
-      scopes: request.scopes,
-      json,
-      // A repeat after a lost answer gets 409, which is handled below.
-      idempotent: true,
-    });
+    const answer = await this.api
+      .request<WireEventSubSubscriptionList>('POST', '/eventsub/subscriptions', {
+        auth: { userId: request.userId },
+        scopes: request.scopes,
+        json,
+        // A repeat after a lost answer gets 409, which is handled below.
+        idempotent: true,
+      })
+      .catch((error: unknown) => {
+        throw twitchLimitError(error, request.userId) ?? error;
+      });
     if (answer.status === 202 && Array.isArray(answer.body?.data) && answer.body.data[0]) {
       return {
         subscription: answer.body.data[0],
@@ -247,6 +254,28 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
       return;
     }
   }
+}
+
+/**
+ * Twitch's 429 for a WebSocket limit the local counts could not see (sockets
+ * held by another process of this app), as the same error the local checks throw.
+ */
+function twitchLimitError(error: unknown, userId: string): EventSubWebSocketLimitError | null {
+  if (!(error instanceof TwitchRateLimitError)) return null;
+  const said = (error.twitchMessage ?? '').toLowerCase();
+  const limits = EVENTSUB_WEBSOCKET_LIMITS;
+  if (said.includes('transports limit'))
+    return new EventSubWebSocketLimitError('sockets-per-user', userId, limits.socketsPerUser, limits.socketsPerUser);
+  if (said.includes('per websocket')) {
+    return new EventSubWebSocketLimitError(
+      'subscriptions-per-socket',
+      userId,
+      limits.subscriptionsPerSocket,
+      limits.subscriptionsPerSocket,
+    );
+  }
+  if (said.includes('cost')) return new EventSubWebSocketLimitError('total-cost', userId, limits.maxTotalCost, limits.maxTotalCost);
+  return null;
 }
 
 function describe(error: unknown): string {
