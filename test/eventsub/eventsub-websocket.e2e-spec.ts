@@ -76,6 +76,18 @@ describe('EventSub over WebSocket (user tokens) against FakeTwitch', () => {
     expect(await service.list({ transport: 'websocket', userId })).toEqual([subscription]);
   });
 
+  it('drops a repeated message id (shared ClaimStore) and messages older than 10 minutes', async () => {
+    const userId = await user();
+    await service.subscribe('channel.follow', '2', follow(userId), { transport: 'websocket', userId });
+    await fake.publishEventSub('channel.follow', '2', followEvent(1, userId), { messageId: 'repeated-id' });
+    await fake.publishEventSub('channel.follow', '2', followEvent(2, userId), { messageId: 'repeated-id' });
+    await fake.publishEventSub('channel.follow', '2', followEvent(3, userId), { timestamp: new Date(Date.now() - 11 * 60_000) });
+    const { messageIds } = await fake.publishEventSub('channel.follow', '2', followEvent(4, userId));
+    // Messages on one socket arrive in order: once the last is seen, the others were handled.
+    await eventually(() => listener.follows.some((f) => f.messageId === messageIds[0]), WAIT_MS);
+    expect(listener.follows.map((f) => f.messageId)).toEqual(['repeated-id', messageIds[0]]);
+  });
+
   it('checks scopes before opening a socket or calling Twitch', async () => {
     const userId = await user(['chat:read']);
     const error = await caught(service.subscribe('channel.follow', '2', follow(userId), { transport: 'websocket', userId }));
