@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, eventSubEventName } from '../twitch-auth.events.js';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { toEventSubEvent, toEventSubSubscription } from './eventsub.converters.js';
-import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
+import { EventSubTokenRevoker, USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
 import type { EventSubNotification, EventSubRevocation, EventSubTransportMethod } from './eventsub.types.js';
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
@@ -61,7 +61,7 @@ export class EventSubDispatcher {
     audience: NotificationAudience | null,
   ): Promise<void> {
     // Before the events: a listener reading the user's token must already see it revoked.
-    await this.revoker.notification(body, meta.timestamp);
+    if (body.subscription.type === USER_AUTHORIZATION_REVOKE) await this.revoker.notification(body, meta.timestamp);
     if (audience === null) return;
     let payload: EventSubNotification;
     try {

@@ -167,6 +167,8 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
       keepaliveTimeoutSeconds,
       maxMessageAgeMs: maxMessageAgeSeconds * 1000,
       transport: 'websocket',
+      // Every message is claimed in the ClaimStore, which also catches repeats across a reconnect.
+      dropRepeats: false,
       onMessage: this.onMessage,
       onLost,
       logger: this.logger,
