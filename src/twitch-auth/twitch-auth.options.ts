@@ -57,6 +57,13 @@ export interface EventSubWebSocketOptions {
    * socket is dead and is replaced. Default 10 (Twitch's default).
    */
   keepaliveTimeoutSeconds?: number;
+  /**
+   * Create the stored WebSocket subscriptions again at boot. Default true.
+   * Every instance that does opens its own sockets for them: with several
+   * instances on one database, leave it true on one and set it false on the
+   * others (see "Several instances" in docs/eventsub.md).
+   */
+  restoreAtBoot?: boolean;
 }
 
 /**
@@ -213,7 +220,7 @@ export interface ResolvedTwitchAuthOptions {
   /** The webhook receiver's options; null without `eventSub.secret`. */
   eventSub: (Required<Omit<EventSubOptions, 'publicUrl' | 'secret' | 'webSocket'>> & { secret: string; publicUrl: string | null }) | null;
   /** The WebSocket transport's options, always set. */
-  eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number };
+  eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number; restoreAtBoot: boolean };
   maintenance: Required<MaintenanceOptions>;
   token: { accessToken: string; refreshToken: string | null } | null;
   /** The `bot` option, with the `oauth.scopeSets` name of its scopes (null when the routes are off). */
@@ -477,7 +484,9 @@ function resolveEventSubWebSocket(e: EventSubOptions | undefined): ResolvedTwitc
     );
   }
   const maxAge = timerSeconds(positive(e?.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'), 'eventSub.maxMessageAgeSeconds');
-  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge };
+  const restoreAtBoot = e?.webSocket?.restoreAtBoot ?? true;
+  if (typeof restoreAtBoot !== 'boolean') throw new TwitchAuthConfigError('eventSub.webSocket.restoreAtBoot must be true or false.');
+  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge, restoreAtBoot };
 }
 
 function requireWebSocketUrl(value: string, option: string): void {

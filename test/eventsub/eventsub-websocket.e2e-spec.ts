@@ -1,4 +1,5 @@
 import {
+  EventSubNotConfiguredError,
   EventSubService,
   EventSubWebSocketLimitError,
   MissingScopesError,
@@ -93,6 +94,13 @@ describe('EventSub over WebSocket (user tokens) against FakeTwitch', () => {
     const error = await caught(service.subscribe('channel.follow', '2', follow(userId), { transport: 'websocket', userId }));
     expect(error).toBeInstanceOf(MissingScopesError);
     expect(fake.eventSubSessions()).toEqual([]);
+    expect(creates()).toEqual([]);
+  });
+
+  it('a webhook subscription in a WebSocket-only app still fails with the clear configuration error', async () => {
+    const error = await caught(service.subscribe('stream.online', '1', { broadcaster_user_id: '1' }));
+    expect(error).toBeInstanceOf(EventSubNotConfiguredError);
+    expect(error.message).toMatch(/pass eventSub: \{ secret, publicUrl \}/);
     expect(creates()).toEqual([]);
   });
 
