@@ -19,6 +19,7 @@ export type {
   ResolvedTwitchAuthOptions,
   OAuthRouteOptions,
   EventSubOptions,
+  EventSubWebSocketOptions,
   EventSubMount,
   MaintenanceOptions,
   TwitchEndpointOptions,
@@ -141,6 +142,34 @@ export {
   EventSubRawBodyMissingError,
   EventSubSubscriptionError,
 } from './eventsub/eventsub.errors.js';
+export type { EventSubSubscribeOptions } from './eventsub/eventsub.service.js';
+// EventSub over WebSocket: one session (reused by conduit shards), the per-user transport, its limits and errors
+export {
+  EventSubWebSocketConnection,
+  TWITCH_EVENTSUB_WEBSOCKET_URL,
+  EVENTSUB_WEBSOCKET_CLOSE_CODES,
+  eventSubReconnectDelayMs,
+} from './eventsub/eventsub-websocket.connection.js';
+export type {
+  EventSubWebSocketConnectionOptions,
+  EventSubWebSocketDelivery,
+  EventSubWebSocketDeliveryMeta,
+  EventSubWebSocketLoss,
+  EventSubSocketTransport,
+} from './eventsub/eventsub-websocket.connection.js';
+export { EventSubWebSocketTransport } from './eventsub/eventsub-websocket.transport.js';
+export { EVENTSUB_WEBSOCKET_LIMITS } from './eventsub/eventsub-websocket.user-sockets.js';
+export { EVENTSUB_SCOPES, eventSubScopes } from './eventsub/eventsub.scopes.js';
+export {
+  EventSubWebSocketConnectError,
+  EventSubWebSocketWelcomeTimeoutError,
+  EventSubWebSocketClosedError,
+  EventSubWebSocketLimitError,
+} from './eventsub/eventsub-websocket.errors.js';
+export type { EventSubWebSocketLimit } from './eventsub/eventsub-websocket.errors.js';
+export { EventSubSubscriptionStore, eventSubSubscriptionKey } from './storage/eventsub-subscription-store.interface.js';
+export type { StoredEventSubSubscription } from './storage/eventsub-subscription-store.interface.js';
+export { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
 export type {
   EventSubCondition,
   EventSubSubscription,
@@ -151,6 +180,8 @@ export type {
   EventSubNotification,
   EventSubRevocation,
   EventSubEventMap,
+  EventSubTransportMethod,
+  EventSubTransportChoice,
   ChannelFollowEvent,
   StreamOnlineEvent,
   StreamOfflineEvent,
@@ -181,7 +212,12 @@ export type {
   SentChatMessage,
 } from './helix/helix.types.js';
 export type { TwitchHttpResponse } from './twitch/twitch-http.js';
-export type { WireCreateEventSubSubscription, WireEventSubSubscriptionList } from './twitch/eventsub-wire.types.js';
+export type {
+  WireCreateEventSubSubscription,
+  WireEventSubSubscriptionList,
+  WireEventSubNotificationBody,
+  WireEventSubRevocationBody,
+} from './twitch/eventsub-wire.types.js';
 
 // Scheduling: hourly validation and refresh before expiry, on a timer, across instances; health for @nestjs/terminus
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';

@@ -16,6 +16,9 @@ import type { TwitchAuthModuleParts, TwitchAuthModulePartsFactory, TwitchAuthRou
 import { ClaimStore } from './storage/claim-store.interface.js';
 import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
+import { EventSubSubscriptionStore } from './storage/eventsub-subscription-store.interface.js';
+import { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
+import { TypeOrmEventSubSubscriptionStore } from './storage/typeorm/typeorm-eventsub-subscription.store.js';
 import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
 import { warnIfTokensInPlainText } from './storage/plain-text-warning.js';
 import { TokenRepository } from './storage/token-repository.interface.js';
@@ -161,6 +164,7 @@ export class TwitchAuthModule {
       },
       repositoryProvider(storage),
       claimStoreProvider(storage),
+      eventSubSubscriptionStoreProvider(storage),
       TwitchAuthEventPublisher,
       TokenStore,
       TokenCache,
@@ -246,6 +250,12 @@ function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
       }
     : null;
   return { oauth, eventSub };
+}
+
+/** Desired WebSocket subscriptions live in the database with 'typeorm' storage, else in this process's memory. */
+function eventSubSubscriptionStoreProvider(storage: TokenStorageOption): Provider {
+  if (storage === 'typeorm') return { provide: EventSubSubscriptionStore, useClass: TypeOrmEventSubSubscriptionStore };
+  return { provide: EventSubSubscriptionStore, useClass: InMemoryEventSubSubscriptionStore };
 }
 
 /**

@@ -160,7 +160,7 @@ export class EventSubReceiver implements OnModuleInit {
     }
     // Handed to the dispatcher, which sends it to whoever listens (possibly nobody).
     this.count('dispatched');
-    const meta: EventSubMessageMeta = { messageId, timestamp };
+    const meta: EventSubMessageMeta = { messageId, timestamp, transport: 'webhook' };
     if (messageType === 'revocation') {
       return { status: 204, afterResponse: () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta) };
     }

@@ -10,6 +10,7 @@ import { EventSubDispatcher } from './eventsub-dispatcher.js';
 import { EventSubReceiver } from './eventsub-receiver.js';
 import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
 import { EventSubVerifier } from './eventsub-signature.js';
+import { EventSubWebSocketTransport } from './eventsub-websocket.transport.js';
 import { createEventSubController } from './eventsub.controller.js';
 import { EVENTSUB_MOUNTED_PATH, EventSubService } from './eventsub.service.js';
 
@@ -41,6 +42,7 @@ export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
     EventSubDeduplicator,
     EventSubDispatcher,
     EventSubTokenRevoker,
+    EventSubWebSocketTransport,
     EventSubService,
   ];
   if (!routes.eventSub) return { providers, exports: [EventSubService, TwitchHelixClient] };

@@ -9,6 +9,9 @@ export type { DataSourceUrlExtras } from './database-url.js';
 export { TwitchAuthClaimEntity } from './twitch-auth-claim.entity.js';
 export { CreateTwitchAuthClaims1795320000000 } from './migrations/1795320000000-CreateTwitchAuthClaims.js';
 export { TypeOrmClaimStore } from './typeorm-claim.store.js';
+export { TwitchEventSubSubscriptionEntity } from './twitch-eventsub-subscription.entity.js';
+export { CreateTwitchEventSubSubscriptions1795400000000 } from './migrations/1795400000000-CreateTwitchEventSubSubscriptions.js';
+export { TypeOrmEventSubSubscriptionStore } from './typeorm-eventsub-subscription.store.js';
 export {
   initializeTwitchAuthDataSource,
   runMigrationsExclusively,
