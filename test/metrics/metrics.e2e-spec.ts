@@ -4,7 +4,7 @@ import { Test } from '@nestjs/testing';
 import { DemoMetrics } from '../../src/demo/demo-metrics.js';
 import { MetricsController } from '../../src/demo/metrics.controller.js';
 import { OPENTELEMETRY_API_LOADER, type OpenTelemetryApiLoader } from '../../src/twitch-auth/metrics/opentelemetry-loader.js';
-import { TokenService, TwitchApiClient, TwitchAuthModule } from '../../src/twitch-auth/index.js';
+import { EventSubService, TokenService, TwitchApiClient, TwitchAuthModule } from '../../src/twitch-auth/index.js';
 import { EventSubSender, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, fakeOptions, secondsAgo, type TestApp } from '../support/app.js';
 import { captureLogger } from '../support/log-capture.js';
@@ -56,7 +56,12 @@ describe('metrics through OpenTelemetry, scraped from /metrics', () => {
       fake,
       listen: true,
       options: {
-        twitch: { idBaseUrl: fake.idBaseUrl, helixBaseUrl: fake.helixBaseUrl, timeoutMs: 10_000 },
+        twitch: {
+          idBaseUrl: fake.idBaseUrl,
+          helixBaseUrl: fake.helixBaseUrl,
+          eventSubWebSocketUrl: fake.eventSubWebSocketUrl,
+          timeoutMs: 10_000,
+        },
         eventSub: { secret: EVENTSUB_SECRET, mount: 'direct' },
       },
       providers: [EventSubListener, { provide: DemoMetrics, useValue: metrics }],
@@ -159,6 +164,33 @@ describe('metrics through OpenTelemetry, scraped from /metrics', () => {
     expect(valueOf(samples, 'twitch_auth_tokens', { status: 'reauth_required' })).toBe(DEAD_GRANTS);
     expect(valueOf(samples, 'twitch_auth_maintenance_backlog', { kind: 'refresh' })).toBe(0);
     expect(valueOf(samples, 'twitch_auth_maintenance_backlog', { kind: 'validation' })).toBe(0);
+  });
+
+  it('counts EventSub messages that came over a WebSocket under their own transport', async () => {
+    const issued = fake.issueToken({ userId: '79101', scopes: ['moderator:read:followers'] });
+    await t.tokens.addUser(issued.accessToken, issued.refreshToken);
+    const condition = { broadcaster_user_id: '79101', moderator_user_id: '79101' };
+    await t.app.get(EventSubService).subscribe('channel.follow', '2', condition, { transport: 'websocket', userId: '79101' });
+    const listener = t.app.get(EventSubListener);
+    const before = listener.notifications.length;
+    const event = { ...followEvent('5'), broadcaster_user_id: '79101' };
+    for (let i = 0; i < 3; i++) await fake.publishEventSub('channel.follow', '2', event);
+    await fake.publishEventSub('channel.follow', '2', event, { messageId: 'sent-twice' });
+    const { messageIds } = await fake.publishEventSub('channel.follow', '2', event, { messageId: 'sent-twice' });
+    expect(messageIds).toEqual(['sent-twice']);
+    for (let wait = 0; listener.notifications.length < before + 4 && wait < 600; wait++) await new Promise((r) => setTimeout(r, 50));
+    // The repeat is the last message on the socket, which delivers in order: once it is counted, all were.
+    let samples = await scrape();
+    const websocket = (outcome: string) =>
+      valueOf(samples, 'twitch_auth_eventsub_messages_total', { transport: 'websocket', outcome }) ?? 0;
+    for (let wait = 0; websocket('duplicate') === 0 && wait < 600; wait++) {
+      await new Promise((r) => setTimeout(r, 50));
+      samples = await scrape();
+    }
+
+    expect(listener.notifications.length - before).toBe(4);
+    expect(websocket('dispatched')).toBe(4);
+    expect(websocket('duplicate')).toBe(1);
   });
 
   it("counts a refresh that waits for another instance's lease once", async () => {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TokenService } from '../tokens/token.service.js';
+import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { helixFailure } from '../twitch/helix.client.js';
 import { TwitchRateLimitError } from '../twitch/twitch.errors.js';
 import type { WireEventSubSubscription, WireEventSubSubscriptionList } from '../twitch/eventsub-wire.types.js';
@@ -54,6 +55,7 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     private readonly deduplicator: EventSubDeduplicator,
     private readonly dispatcher: EventSubDispatcher,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
+    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {}
 
   /**
@@ -234,6 +236,7 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
       // A socket message is never sent again: dispatching it (maybe twice) beats losing it.
       this.logger.warn(`Could not record EventSub message ${delivery.messageId} as delivered; dispatching it anyway: ${describe(error)}`);
     }
+    this.metrics.eventSubMessage(delivery.transport, first ? 'dispatched' : 'duplicate');
     if (!first) return;
     const meta = { messageId: delivery.messageId, timestamp: delivery.timestamp, transport: delivery.transport };
     if (delivery.kind === 'revocation') {
