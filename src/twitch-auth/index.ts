@@ -104,6 +104,9 @@ export type {
 export { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
 export { ClaimStore } from './storage/claim-store.interface.js';
 export { InMemoryClaimStore, IN_MEMORY_CLAIM_LIMIT } from './storage/in-memory-claim.store.js';
+export { ConduitShardStore } from './storage/conduit-shard-store.interface.js';
+export type { ConduitShardLease } from './storage/conduit-shard-store.interface.js';
+export { InMemoryConduitShardStore } from './storage/in-memory-conduit-shard.store.js';
 export * from './storage/typeorm/index.js';
 
 // OAuth: browser authorization-code flow (built-in routes, or your own controller with OAuthStateService)

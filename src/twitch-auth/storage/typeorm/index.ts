@@ -9,6 +9,9 @@ export type { DataSourceUrlExtras } from './database-url.js';
 export { TwitchAuthClaimEntity } from './twitch-auth-claim.entity.js';
 export { CreateTwitchAuthClaims1795320000000 } from './migrations/1795320000000-CreateTwitchAuthClaims.js';
 export { TypeOrmClaimStore } from './typeorm-claim.store.js';
+export { TwitchConduitShardEntity, TwitchConduitMemberEntity, TwitchConduitEntity } from './twitch-conduit-shard.entity.js';
+export { CreateTwitchConduitShards1795410000000 } from './migrations/1795410000000-CreateTwitchConduitShards.js';
+export { TypeOrmConduitShardStore } from './typeorm-conduit-shard.store.js';
 export {
   initializeTwitchAuthDataSource,
   runMigrationsExclusively,
