@@ -3,6 +3,11 @@ import type { Type } from '@nestjs/common';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import type { TokenRepository } from './storage/token-repository.interface.js';
 import type { TokenSource } from './tokens/token-source.interface.js';
+import {
+  resolveConduitOptions,
+  type EventSubConduitOptions,
+  type ResolvedEventSubConduitOptions,
+} from './eventsub/eventsub-conduit.options.js';
 import { checkTickSeconds, requestTimeoutMs, timerMs, timerSeconds } from './twitch-auth.option-bounds.js';
 
 /** Options of the OAuth routes (`OAuthController`). */
@@ -70,6 +75,8 @@ export interface EventSubOptions {
    * Twitch sends a few kilobytes at once. Default 10000.
    */
   bodyTimeoutMs?: number;
+  /** Receive subscriptions through a conduit whose shards are spread across instances; see `EventSubConduitOptions`. */
+  conduit?: EventSubConduitOptions;
 }
 
 /** Options of the scheduled validate-and-refresh provider. */
@@ -182,7 +189,12 @@ export interface ResolvedTwitchAuthOptions {
   previousEncryptionKeys: string[];
   acceptPlaintextTokens: boolean;
   oauth: Required<Omit<OAuthRouteOptions, 'successRedirect'>> & { successRedirect: string | null };
-  eventSub: (Required<Omit<EventSubOptions, 'publicUrl'>> & { publicUrl: string | null }) | null;
+  eventSub:
+    | (Required<Omit<EventSubOptions, 'publicUrl' | 'conduit'>> & {
+        publicUrl: string | null;
+        conduit: ResolvedEventSubConduitOptions | null;
+      })
+    | null;
   maintenance: Required<MaintenanceOptions>;
   token: { accessToken: string; refreshToken: string | null } | null;
   /** The `bot` option, with the `oauth.scopeSets` name of its scopes (null when the routes are off). */
@@ -229,6 +241,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
         'eventSub.maxMessageAgeSeconds',
       ),
       bodyTimeoutMs: timerMs(positive(e.bodyTimeoutMs ?? 10_000, 'eventSub.bodyTimeoutMs'), 'eventSub.bodyTimeoutMs'),
+      conduit: resolveConduitOptions(e.conduit),
     };
   }
 
