@@ -162,6 +162,20 @@ export type {
   ChannelChatMessageEvent,
   ChatMessageFragment,
 } from './eventsub/eventsub.types.js';
+// EventSub conduits: shards spread across the instances sharing the database
+export { EventSubConduitShards, SUBSCRIPTIONS_PER_AUTO_SHARD } from './eventsub/eventsub-conduit.shards.js';
+export { EventSubConduitLocator } from './eventsub/eventsub-conduit.locator.js';
+export { EventSubConduitHelix } from './eventsub/eventsub-conduit.helix.js';
+export type { ConduitInfo, ConduitShardRefusal } from './eventsub/eventsub-conduit.helix.js';
+export { EventSubSocketDelivery } from './eventsub/eventsub-socket-delivery.js';
+export { MAX_CONDUIT_SHARDS, MIN_CONDUIT_LEASE_SECONDS } from './eventsub/eventsub-conduit.options.js';
+export type { EventSubConduitOptions, ResolvedEventSubConduitOptions } from './eventsub/eventsub-conduit.options.js';
+export type { EventSubConduitStatus, EventSubSubscribeOptions } from './eventsub/eventsub-conduit.types.js';
+export {
+  EventSubConduitError,
+  EventSubConduitNotFoundError,
+  EventSubConduitNotConfiguredError,
+} from './eventsub/eventsub-conduit.errors.js';
 export { TwitchHelixClient } from './twitch/helix.client.js';
 export type { HelixRequest, HelixAnswer, CreateEventSubSubscriptionOutcome } from './twitch/helix.client.js';
 
@@ -189,6 +203,6 @@ export type { WireCreateEventSubSubscription, WireEventSubSubscriptionList } fro
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';
 export type { MaintenanceStatus, MaintenanceTickSummary, MaintenanceTotals, MaintenanceBacklog } from './scheduling/maintenance.types.js';
 export { TwitchAuthHealthIndicator } from './scheduling/twitch-auth.health.js';
-export type { TwitchAuthHealthDetails } from './scheduling/twitch-auth.health.js';
+export type { TwitchAuthHealthDetails, TwitchAuthConduitHealth } from './scheduling/twitch-auth.health.js';
 export { isTokenBacklogCounter } from './scheduling/token-backlog.js';
 export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from './scheduling/token-backlog.js';

@@ -15,6 +15,9 @@ import {
 import type { TwitchAuthModuleParts, TwitchAuthModulePartsFactory, TwitchAuthRoutes } from './twitch-auth.module-parts.js';
 import { ClaimStore } from './storage/claim-store.interface.js';
 import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
+import { ConduitShardStore } from './storage/conduit-shard-store.interface.js';
+import { InMemoryConduitShardStore } from './storage/in-memory-conduit-shard.store.js';
+import { TypeOrmConduitShardStore } from './storage/typeorm/typeorm-conduit-shard.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
 import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
 import { warnIfTokensInPlainText } from './storage/plain-text-warning.js';
@@ -154,6 +157,8 @@ export class TwitchAuthModule {
       },
       repositoryProvider(storage),
       claimStoreProvider(storage),
+      // Shards are shared through the database only with 'typeorm'; otherwise this instance holds them all (up to its cap).
+      { provide: ConduitShardStore, useClass: storage === 'typeorm' ? TypeOrmConduitShardStore : InMemoryConduitShardStore },
       TwitchAuthEventPublisher,
       TokenStore,
       TokenCache,
@@ -172,6 +177,7 @@ export class TwitchAuthModule {
       TokenKeyRotator,
       TokenRepository,
       ClaimStore,
+      ConduitShardStore,
       TwitchIdentityClient,
       TWITCH_AUTH_RESOLVED_OPTIONS,
     ];

@@ -189,12 +189,9 @@ export interface ResolvedTwitchAuthOptions {
   previousEncryptionKeys: string[];
   acceptPlaintextTokens: boolean;
   oauth: Required<Omit<OAuthRouteOptions, 'successRedirect'>> & { successRedirect: string | null };
-  eventSub:
-    | (Required<Omit<EventSubOptions, 'publicUrl' | 'conduit'>> & {
-        publicUrl: string | null;
-        conduit: ResolvedEventSubConduitOptions | null;
-      })
-    | null;
+  eventSub: (Required<Omit<EventSubOptions, 'publicUrl' | 'conduit'>> & { publicUrl: string | null }) | null;
+  /** `eventSub.conduit` resolved; null when the app uses no conduit. */
+  eventSubConduit: ResolvedEventSubConduitOptions | null;
   maintenance: Required<MaintenanceOptions>;
   token: { accessToken: string; refreshToken: string | null } | null;
   /** The `bot` option, with the `oauth.scopeSets` name of its scopes (null when the routes are off). */
@@ -241,7 +238,6 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
         'eventSub.maxMessageAgeSeconds',
       ),
       bodyTimeoutMs: timerMs(positive(e.bodyTimeoutMs ?? 10_000, 'eventSub.bodyTimeoutMs'), 'eventSub.bodyTimeoutMs'),
-      conduit: resolveConduitOptions(e.conduit),
     };
   }
 
@@ -282,8 +278,22 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
+  const eventSubConduit = resolveConduitOptions(options.eventSub?.conduit);
   const encryption = resolveEncryption(options);
-  const resolved = { clientId, clientSecret, redirectUri, defaultScopes, ...encryption, oauth, eventSub, maintenance, token, bot, twitch };
+  const resolved = {
+    clientId,
+    clientSecret,
+    redirectUri,
+    defaultScopes,
+    ...encryption,
+    oauth,
+    eventSub,
+    eventSubConduit,
+    maintenance,
+    token,
+    bot,
+    twitch,
+  };
   // Every provider holds these options: inspecting one, however deep, must not print the secrets in them.
   Object.defineProperty(resolved, inspect.custom, { value: () => withSecretsHidden(resolved) });
   Object.defineProperty(resolved, 'toJSON', { value: () => withSecretsHidden(resolved) });

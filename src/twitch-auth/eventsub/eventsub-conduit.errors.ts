@@ -16,6 +16,8 @@ export class EventSubConduitNotFoundError extends TwitchAuthError {
 /** A conduit subscription was asked for, but `eventSub.conduit` is not configured. */
 export class EventSubConduitNotConfiguredError extends TwitchAuthError {
   constructor() {
-    super("Subscribing with transport 'conduit' needs eventSub.conduit in TwitchAuthModule.forRoot, e.g. eventSub: { secret, conduit: { shardCount: 'auto' } }.");
+    super(
+      "Subscribing with transport 'conduit' needs eventSub.conduit in TwitchAuthModule.forRoot, e.g. eventSub: { secret, conduit: { shardCount: 'auto' } }.",
+    );
   }
 }

@@ -35,7 +35,11 @@ export class EventSubConduitHelix {
 
   /** `POST /eventsub/conduits`: a new conduit with `shardCount` shards. */
   async createConduit(shardCount: number): Promise<ConduitInfo> {
-    const response = await this.helix.requestWithAppToken({ method: 'POST', path: '/eventsub/conduits', json: { shard_count: shardCount } });
+    const response = await this.helix.requestWithAppToken({
+      method: 'POST',
+      path: '/eventsub/conduits',
+      json: { shard_count: shardCount },
+    });
     const created = response.status === 200 ? conduitsOf(response.body)[0] : undefined;
     if (!created) throw helixFailure(response, 'POST /eventsub/conduits');
     return created;
@@ -57,7 +61,10 @@ export class EventSubConduitHelix {
    * `PATCH /eventsub/conduits/shards`: points shards at WebSocket sessions.
    * Returns the shards Twitch refused (its `errors` list); empty when all were associated.
    */
-  async associateWebSocketShards(conduitId: string, shards: readonly { shardId: number; sessionId: string }[]): Promise<ConduitShardRefusal[]> {
+  async associateWebSocketShards(
+    conduitId: string,
+    shards: readonly { shardId: number; sessionId: string }[],
+  ): Promise<ConduitShardRefusal[]> {
     const response = await this.helix.requestWithAppToken({
       method: 'PATCH',
       path: '/eventsub/conduits/shards',

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchHelixClient } from '../twitch/helix.client.js';
+import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
+import type { EventSubSubscribeOptions } from './eventsub-conduit.types.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
 import { EventSubNotConfiguredError, EventSubPublicUrlMissingError, EventSubSubscriptionError } from './eventsub.errors.js';
 import type {
@@ -31,6 +33,7 @@ export class EventSubService {
     private readonly helix: TwitchHelixClient,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Inject(EVENTSUB_MOUNTED_PATH) private readonly mountedPath: string | null,
+    private readonly conduit: EventSubConduitLocator,
   ) {}
 
   /** The callback URL Twitch is given: `publicUrl` + the mounted callback path. */
@@ -45,9 +48,17 @@ export class EventSubService {
    * Creates a webhook subscription; Twitch then verifies the callback. When
    * Twitch answers 409 (it exists already), the existing one is returned.
    * `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
+   * With `{ transport: 'conduit' }` the subscription goes to the app's
+   * conduit (`eventSub.conduit`, found or created on first use) instead of
+   * the webhook callback.
    */
-  async subscribe(type: string, version: string, condition: EventSubCondition): Promise<EventSubSubscription> {
-    return (await this.create({ type, version, condition })).subscription;
+  async subscribe(
+    type: string,
+    version: string,
+    condition: EventSubCondition,
+    options: EventSubSubscribeOptions = {},
+  ): Promise<EventSubSubscription> {
+    return (await this.create({ type, version, condition }, options.transport ?? 'webhook')).subscription;
   }
 
   /** Every subscription of this app (all pages), optionally filtered by one of status, type or user id. */
@@ -98,18 +109,27 @@ export class EventSubService {
     return result;
   }
 
-  private async create(spec: EventSubSubscriptionSpec): Promise<{ subscription: EventSubSubscription; created: boolean }> {
-    const callback = this.callbackUrl;
+  private async create(
+    spec: EventSubSubscriptionSpec,
+    method: 'webhook' | 'conduit' = 'webhook',
+  ): Promise<{ subscription: EventSubSubscription; created: boolean }> {
+    const conduitId = method === 'conduit' ? await this.conduit.conduitId() : null;
+    const callback = conduitId === null ? this.callbackUrl : null;
     const outcome = await this.helix.createEventSubSubscription({
       type: spec.type,
       version: spec.version,
       condition: spec.condition,
-      transport: { method: 'webhook', callback, secret: this.options.eventSub!.secret },
+      transport:
+        conduitId !== null
+          ? { method: 'conduit', conduit_id: conduitId }
+          : { method: 'webhook', callback: callback!, secret: this.options.eventSub!.secret },
     });
     if (outcome.created) {
       const subscription = outcome.list.data[0];
       if (!subscription) throw new EventSubSubscriptionError(`Twitch accepted the ${spec.type} subscription but returned no subscription.`);
-      this.logger.log(`Subscribed to EventSub ${spec.type} v${spec.version} (${subscription.id}); Twitch now verifies the callback.`);
+      this.logger.log(
+        `Subscribed to EventSub ${spec.type} v${spec.version} (${subscription.id})${callback === null ? ' on the conduit' : '; Twitch now verifies the callback'}.`,
+      );
       return { subscription: toEventSubSubscription(subscription), created: true };
     }
     const existing = await this.list({ type: spec.type });
