@@ -131,16 +131,21 @@ describe('FakeTwitch Helix EventSub subscriptions', () => {
     }
   });
 
-  it('requires an app access token with its own Client-Id (401 otherwise)', async () => {
+  it('requires a valid token with its own Client-Id (401 otherwise); webhooks need the app token', async () => {
     const user = fake.issueToken({ userId: '42', scopes: [] }).accessToken;
     const statuses = [
       (await helix('GET', '', undefined, null)).status,
       (await helix('GET', '', undefined, 'not-a-token')).status,
-      (await helix('GET', '', undefined, user)).status,
+      (await helix('POST', '', createBody('http://127.0.0.1:1/x'), user)).status,
       (await helix('GET', '', undefined, appToken, null)).status,
       (await helix('GET', '', undefined, appToken, 'other-client')).status,
     ];
     expect(statuses).toEqual([401, 401, 401, 401, 401]);
+    // A user token lists only the WebSocket subscriptions that user created: none here.
+    await helix('POST', '', createBody('http://127.0.0.1:1/x'));
+    const asUser = await helix('GET', '', undefined, user);
+    expect(asUser.status).toBe(200);
+    expect(((await asUser.json()) as { data: unknown[] }).data).toEqual([]);
     fake.revokeToken(appToken);
     expect((await helix('GET')).status).toBe(401);
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { WireEventSubSubscription } from '../twitch/eventsub-wire.types.js';
+import type { WireEventSubSubscription, WireEventSubTransport } from '../twitch/eventsub-wire.types.js';
 
 /** Twitch's ceiling on the summed cost of an application's subscriptions. */
 export const FAKE_MAX_TOTAL_COST = 10_000;
@@ -13,13 +13,33 @@ const DEAD_STATUSES: ReadonlySet<string> = new Set([
   'user_removed',
   'chat_user_banned',
   'version_removed',
+  'conduit_deleted',
+  'websocket_disconnected',
+  'websocket_failed_ping_pong',
+  'websocket_received_inbound_traffic',
+  'websocket_connection_unused',
+  'websocket_internal_error',
+  'websocket_network_timeout',
+  'websocket_network_error',
+  'websocket_failed_to_reconnect',
 ]);
 
-/** A webhook subscription as FakeTwitch keeps it: Twitch's shape plus the secret it never lists. */
+/** True while a subscription counts: enabled, or a webhook still being verified. */
+export function isLiveStatus(status: string): boolean {
+  return !DEAD_STATUSES.has(status);
+}
+
+/** A subscription as FakeTwitch keeps it: Twitch's shape plus what it never lists (a webhook's secret, a WebSocket subscription's user). */
 export interface FakeEventSubSubscriptionRecord {
   subscription: WireEventSubSubscription;
+  /** The webhook's secret; empty for other transports. */
   secret: string;
+  /** User whose token created a WebSocket subscription; `null` for app-token subscriptions. */
+  userId: string | null;
 }
+
+/** Whose subscriptions a Helix call sees: the app's (webhook, conduit) or one user's (WebSocket). */
+export type FakeSubscriptionOwner = { kind: 'app' } | { kind: 'user'; userId: string };
 
 /** Filter of `GET /eventsub/subscriptions`. */
 export interface FakeSubscriptionFilter {
@@ -27,6 +47,7 @@ export interface FakeSubscriptionFilter {
   type?: string;
   userId?: string;
   subscriptionId?: string;
+  owner?: FakeSubscriptionOwner;
 }
 
 /**
@@ -36,35 +57,42 @@ export interface FakeSubscriptionFilter {
 export class FakeEventSubStore {
   private readonly records = new Map<string, FakeEventSubSubscriptionRecord>();
 
-  /** Adds a subscription in `webhook_callback_verification_pending`. */
+  /** Adds a subscription; a webhook one starts in `webhook_callback_verification_pending`, others enabled. */
   create(input: {
     type: string;
     version: string;
     condition: Record<string, string>;
-    callback: string;
-    secret: string;
+    transport: WireEventSubTransport;
+    secret?: string;
+    userId?: string | null;
+    cost?: number;
     now: number;
   }): FakeEventSubSubscriptionRecord {
     const subscription: WireEventSubSubscription = {
       id: randomUUID(),
-      status: 'webhook_callback_verification_pending',
+      status: input.transport.method === 'webhook' ? 'webhook_callback_verification_pending' : 'enabled',
       type: input.type,
       version: input.version,
-      cost: 1,
+      cost: input.cost ?? 1,
       condition: { ...input.condition },
-      transport: { method: 'webhook', callback: input.callback },
+      transport: { ...input.transport },
       created_at: new Date(input.now).toISOString(),
     };
-    const record = { subscription, secret: input.secret };
+    const record = { subscription, secret: input.secret ?? '', userId: input.userId ?? null };
     this.records.set(subscription.id, record);
     return record;
   }
 
-  /** A live subscription with the same type, version, condition and callback, if any (Twitch answers 409 then). */
-  findDuplicate(type: string, version: string, condition: Record<string, string>, callback: string): WireEventSubSubscription | null {
+  /** A live subscription with the same type, version, condition and destination (callback, session or conduit), if any (Twitch answers 409 then). */
+  findDuplicate(
+    type: string,
+    version: string,
+    condition: Record<string, string>,
+    transport: WireEventSubTransport,
+  ): WireEventSubSubscription | null {
     for (const { subscription } of this.records.values()) {
       if (DEAD_STATUSES.has(subscription.status)) continue;
-      if (subscription.type !== type || subscription.version !== version || subscription.transport.callback !== callback) continue;
+      if (subscription.type !== type || subscription.version !== version || !sameDestination(subscription.transport, transport)) continue;
       if (sameCondition(subscription.condition, condition)) return subscription;
     }
     return null;
@@ -88,10 +116,17 @@ export class FakeEventSubStore {
     return this.records.get(id);
   }
 
+  /** The stored records themselves (not copies), oldest first: for delivery, which reads and updates them. */
+  all(): IterableIterator<FakeEventSubSubscriptionRecord> {
+    return this.records.values();
+  }
+
   /** Copies of the subscriptions matching `filter`, oldest first. */
   list(filter: FakeSubscriptionFilter = {}): WireEventSubSubscription[] {
     const out: WireEventSubSubscription[] = [];
-    for (const { subscription } of this.records.values()) {
+    for (const record of this.records.values()) {
+      const { subscription } = record;
+      if (filter.owner && !ownedBy(record, filter.owner)) continue;
       if (filter.status !== undefined && subscription.status !== filter.status) continue;
       if (filter.type !== undefined && subscription.type !== filter.type) continue;
       if (filter.subscriptionId !== undefined && subscription.id !== filter.subscriptionId) continue;
@@ -101,17 +136,27 @@ export class FakeEventSubStore {
     return out;
   }
 
-  /** Number of subscriptions, whatever their status (Helix's `total`). */
-  get total(): number {
-    return this.records.size;
+  /** Helix's `total` (subscriptions whatever their status) and `total_cost` (of live ones) as `owner` sees them. */
+  summary(owner: FakeSubscriptionOwner = { kind: 'app' }): { total: number; totalCost: number } {
+    let total = 0;
+    let totalCost = 0;
+    for (const record of this.records.values()) {
+      if (!ownedBy(record, owner)) continue;
+      total++;
+      if (!DEAD_STATUSES.has(record.subscription.status)) totalCost += record.subscription.cost;
+    }
+    return { total, totalCost };
   }
+}
 
-  /** Summed cost of enabled and pending subscriptions (Helix's `total_cost`). */
-  get totalCost(): number {
-    let cost = 0;
-    for (const { subscription } of this.records.values()) if (!DEAD_STATUSES.has(subscription.status)) cost += subscription.cost;
-    return cost;
-  }
+/** App tokens see webhook and conduit subscriptions; a user token sees the WebSocket subscriptions it created. */
+function ownedBy(record: FakeEventSubSubscriptionRecord, owner: FakeSubscriptionOwner): boolean {
+  const websocket = record.subscription.transport.method === 'websocket';
+  return owner.kind === 'app' ? !websocket : websocket && record.userId === owner.userId;
+}
+
+function sameDestination(a: WireEventSubTransport, b: WireEventSubTransport): boolean {
+  return a.method === b.method && a.callback === b.callback && a.session_id === b.session_id && a.conduit_id === b.conduit_id;
 }
 
 function sameCondition(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FakeTwitchRequest, FakeTwitchResponse, FakeTwitchRoute, RecordedRequest } from './fake-twitch.types.js';
 import { FailureQueue, failureResponse, type ScheduledFailure } from './fake-twitch.failures.js';
 
@@ -61,6 +62,31 @@ export class FakeTwitchServer {
   /** Adds a route, replacing any route with the same method and path. */
   addRoute(route: FakeTwitchRoute): void {
     this.routes.set(routeKey(route.method, route.path), route);
+  }
+
+  /**
+   * Hands HTTP upgrade requests (WebSocket) to `handler`, after recording them
+   * in the request log (status 101 once the handler accepted them is up to it;
+   * the log shows the attempt). Without a handler, Node refuses upgrades.
+   */
+  onUpgrade(handler: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void {
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      this.requests.push({
+        method: 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        form: {},
+        headers,
+        at: this.settings.now(),
+      });
+      if (this.closed) socket.destroy();
+      else handler(req, socket, head);
+    });
   }
 
   /** Stops listening and destroys every open socket, hung requests included. */

@@ -17,6 +17,9 @@ export interface ResolvedFakeTwitchOptions {
   redirectUris: ReadonlySet<string> | null;
   /** `null` = Helix answers without rate limits. */
   helixRateLimit: { points: number; windowMs: number } | null;
+  eventSubWelcomeTimeoutMs: number;
+  eventSubReconnectGraceMs: number;
+  eventSubMinKeepaliveSeconds: number;
 }
 
 /** Authorization codes live ten minutes, as on Twitch. */

@@ -14,6 +14,7 @@ import type {
   RefreshTokenReuse,
   RequestFilter,
 } from './fake-twitch.types.js';
+import type { WireEventSubSubscription } from '../twitch/eventsub-wire.types.js';
 import { FakeTwitchStore, type ResolvedFakeTwitchOptions } from './fake-twitch.store.js';
 import { FakeDeviceStore } from './fake-twitch.devices.js';
 import { FailureQueue } from './fake-twitch.failures.js';
@@ -24,6 +25,16 @@ import { browserRoutes } from './fake-twitch.browser-routes.js';
 import { helixRoutes } from './fake-twitch.helix.js';
 import { chatMessagesOf, helixChatRoutes } from './fake-twitch.helix-chat.js';
 import { withHelixRateLimit } from './fake-twitch.rate-limit.js';
+import { FakeEventSubHub } from './fake-twitch.eventsub-hub.js';
+import { EVENTSUB_WS_PATH } from './fake-twitch.eventsub-ws.js';
+import { conduitInfo } from './fake-twitch.conduits.js';
+import type {
+  FakeConduitInfo,
+  FakeEventSubDelivery,
+  FakeEventSubPublishOptions,
+  FakeEventSubPublishResult,
+  FakeEventSubSessionInfo,
+} from './fake-twitch.eventsub.types.js';
 
 /**
  * A loopback fake of Twitch's identity server (id.twitch.tv) for tests and
@@ -48,6 +59,7 @@ export class FakeTwitch {
     private readonly context: FakeTwitchContext,
     private readonly server: FakeTwitchServer,
     failures: FailureQueue,
+    private readonly eventSub: FakeEventSubHub,
   ) {
     this.failures = failures;
     this.defaultUser = context.store.addUser({ login: 'fake_streamer' });
@@ -71,8 +83,10 @@ export class FakeTwitch {
       browserUserId: '',
       url: () => server.url,
     };
-    const fake = new FakeTwitch(context, server, failures);
-    const routes = [...identityRoutes(context), ...helixRoutes(context), ...helixChatRoutes(context), ...browserRoutes(context)];
+    const eventSub = new FakeEventSubHub(context);
+    server.onUpgrade((req, socket, head) => eventSub.sockets.handleUpgrade(req, socket, head));
+    const fake = new FakeTwitch(context, server, failures, eventSub);
+    const routes = [...identityRoutes(context), ...helixRoutes(context, eventSub), ...helixChatRoutes(context), ...browserRoutes(context)];
     for (const route of [...routes, ...(options.routes ?? [])]) server.addRoute(withHelixRateLimit(context, route));
     await server.listen();
     return fake;
@@ -103,9 +117,83 @@ export class FakeTwitch {
     return this.context.options.clientSecret;
   }
 
-  /** Stops the server and destroys every connection, keep-alive and deliberately hung ones included. */
-  close(): Promise<void> {
-    return this.server.close();
+  /** EventSub WebSocket URL to use instead of `wss://eventsub.wss.twitch.tv/ws`, e.g. `ws://127.0.0.1:41234/ws`. */
+  get eventSubWebSocketUrl(): string {
+    return `${this.server.url.replace(/^http/, 'ws')}${EVENTSUB_WS_PATH}`;
+  }
+
+  /** Stops the server and destroys every connection (EventSub sockets, keep-alive and deliberately hung ones included). */
+  async close(): Promise<void> {
+    await this.eventSub.close();
+    await this.server.close();
+  }
+
+  /**
+   * Publishes one EventSub event: a `notification` to every enabled
+   * subscription of `type` (and `version`, when given) whose condition has
+   * every value of `options.condition`, over its own transport (its socket,
+   * its webhook, signed, or its conduit's next enabled shard). Resolves once
+   * webhooks answered; socket messages are sent in call order.
+   */
+  publishEventSub(
+    type: string,
+    version: string | undefined,
+    event: Record<string, unknown>,
+    options?: FakeEventSubPublishOptions,
+  ): Promise<FakeEventSubPublishResult> {
+    return this.eventSub.publish(type, version, event, options);
+  }
+
+  /**
+   * Sends `session_reconnect` to a session and returns its reconnect URL. The
+   * new socket's session (new id) takes over the subscriptions, then the old
+   * socket is closed; unless replaced within `eventSubReconnectGraceMs`, the old one is closed with 4004.
+   */
+  reconnectEventSubSession(sessionId: string): string {
+    return this.eventSub.sockets.reconnect(sessionId);
+  }
+
+  /**
+   * Revokes a subscription: sets `status` (e.g. `authorization_revoked`) and
+   * sends a `revocation` over its transport. Resolves to the delivery, `null`
+   * when nothing could be delivered; throws when the id is unknown.
+   */
+  async revokeEventSubSubscription(subscriptionId: string, status = 'authorization_revoked'): Promise<FakeEventSubDelivery | null> {
+    const delivery = await this.eventSub.revoke(subscriptionId, status);
+    if (delivery === false) throw new Error(`FakeTwitch: no EventSub subscription ${subscriptionId}`);
+    return delivery;
+  }
+
+  /** Closes a session's socket with `code` (default 4006, network error; 4000 and 4005 too), as a failure on Twitch's side would. */
+  dropEventSubSocket(sessionId: string, code = 4006): void {
+    this.eventSub.sockets.drop(sessionId, code);
+  }
+
+  /** Stops (or, with `false`, resumes) keepalives on a session, so a client's silence watchdog fires. */
+  pauseKeepalives(sessionId: string, paused = true): void {
+    const session = this.eventSub.sockets.get(sessionId);
+    if (!session) throw new Error(`FakeTwitch: no EventSub session ${sessionId}`);
+    session.keepalivesPaused = paused;
+  }
+
+  /** Every EventSub WebSocket session since start, oldest first (closed ones too, until `reset()`). */
+  eventSubSessions(): FakeEventSubSessionInfo[] {
+    return this.eventSub.sockets.list().map((session) => session.info());
+  }
+
+  /** Every EventSub subscription (all transports), oldest first, in Twitch's shape. */
+  eventSubSubscriptions(): WireEventSubSubscription[] {
+    return this.eventSub.state.subscriptions.list();
+  }
+
+  /** Every conduit and its shards, oldest first. */
+  conduits(): FakeConduitInfo[] {
+    return this.eventSub.state.conduits.list().map(conduitInfo);
+  }
+
+  /** Every EventSub message delivered since the last reset (notifications and revocations, all transports), in delivery order. */
+  eventSubDeliveries(): FakeEventSubDelivery[] {
+    return this.eventSub.state.deliveries.map((delivery) => ({ ...delivery }));
   }
 
   /**
@@ -284,6 +372,7 @@ export class FakeTwitch {
     this.context.browserUserId = this.defaultUser.userId;
     this.failures.clear();
     this.clearRequests();
+    this.eventSub.sockets.forgetClosed();
   }
 }
 
@@ -304,6 +393,9 @@ function resolveOptions(options: FakeTwitchOptions): ResolvedFakeTwitchOptions {
       options.helixRateLimit === false
         ? null
         : { points: options.helixRateLimit?.points ?? 800, windowMs: options.helixRateLimit?.windowMs ?? 60_000 },
+    eventSubWelcomeTimeoutMs: options.eventSubWelcomeTimeoutMs ?? 10_000,
+    eventSubReconnectGraceMs: options.eventSubReconnectGraceMs ?? 30_000,
+    eventSubMinKeepaliveSeconds: options.eventSubMinKeepaliveSeconds ?? 10,
   };
   const counts = [
     'port',
@@ -312,12 +404,18 @@ function resolveOptions(options: FakeTwitchOptions): ResolvedFakeTwitchOptions {
     'deviceCodeTtlSeconds',
     'deviceIntervalSeconds',
     'latencyMs',
+    'eventSubWelcomeTimeoutMs',
+    'eventSubReconnectGraceMs',
   ] as const;
   for (const name of counts) {
     const value = resolved[name];
     if (!Number.isFinite(value) || value < 0) {
       throw new Error(`FakeTwitch: option ${name} must be a number >= 0, got ${String(value)}`);
     }
+  }
+  const minKeepalive = resolved.eventSubMinKeepaliveSeconds;
+  if (!(Number.isFinite(minKeepalive) && minKeepalive > 0 && minKeepalive <= 600)) {
+    throw new Error(`FakeTwitch: option eventSubMinKeepaliveSeconds must be > 0 and <= 600, got ${String(minKeepalive)}`);
   }
   if (!resolved.clientId) throw new Error('FakeTwitch: option clientId must not be empty');
   const limit = resolved.helixRateLimit;

@@ -32,6 +32,15 @@ export interface FakeTwitchOptions {
   helixRateLimit?: { points?: number; windowMs?: number } | false;
   /** Extra routes (e.g. Helix) served next to the identity routes. */
   routes?: FakeTwitchRoute[];
+  /** EventSub WebSocket: a socket with no subscription (or conduit shard) this long after its welcome is closed with 4003. Default 10000, as on Twitch. */
+  eventSubWelcomeTimeoutMs?: number;
+  /** EventSub WebSocket: after `session_reconnect`, the old socket is closed with 4004 unless replaced within this. Default 30000, as on Twitch. */
+  eventSubReconnectGraceMs?: number;
+  /**
+   * EventSub WebSocket: the smallest `keepalive_timeout_seconds` a client may ask for (fractions allowed).
+   * Default 10, as on Twitch; tests of keepalive watchdogs may lower it to stay fast.
+   */
+  eventSubMinKeepaliveSeconds?: number;
 }
 
 /** A Twitch account known to FakeTwitch. */

@@ -27,4 +27,23 @@ export type {
 // EventSub: the signed-message sender (also used by FakeTwitch's Helix handshake)
 export { EventSubSender, formatEventSubTimestamp } from './eventsub-sender.js';
 export type { EventSubSenderOptions, EventSubSendOptions, EventSubSendResult, EventSubSubscriptionOverrides } from './eventsub-sender.js';
-export type { WireEventSubSubscription } from '../twitch/eventsub-wire.types.js';
+export type {
+  WireEventSubConduit,
+  WireEventSubConduitShard,
+  WireEventSubSubscription,
+  WireEventSubTransport,
+  WireEventSubWsMessage,
+  WireEventSubWsMetadata,
+  WireEventSubWsSession,
+} from '../twitch/eventsub-wire.types.js';
+
+// EventSub over WebSocket and conduits: what FakeTwitch's publishing and listings return
+export type {
+  FakeConduitInfo,
+  FakeConduitShardInfo,
+  FakeEventSubDelivery,
+  FakeEventSubPublishOptions,
+  FakeEventSubPublishResult,
+  FakeEventSubSessionInfo,
+  FakeEventSubSessionStatus,
+} from './fake-twitch.eventsub.types.js';

@@ -12,8 +12,58 @@ export interface WireEventSubSubscription {
   version: string;
   cost: number;
   condition: Record<string, string>;
-  transport: { method: string; callback?: string; session_id?: string };
+  transport: WireEventSubTransport;
   created_at: string;
+}
+
+/**
+ * Where a subscription delivers: `webhook` (callback), `websocket` (session,
+ * with when it connected and, once gone, disconnected) or `conduit`.
+ */
+export interface WireEventSubTransport {
+  method: string;
+  callback?: string;
+  session_id?: string;
+  connected_at?: string;
+  disconnected_at?: string;
+  conduit_id?: string;
+}
+
+/** Metadata of every EventSub WebSocket message. */
+export interface WireEventSubWsMetadata {
+  message_id: string;
+  message_type: string;
+  message_timestamp: string;
+  subscription_type?: string;
+  subscription_version?: string;
+}
+
+/** A session as `session_welcome` and `session_reconnect` describe it. */
+export interface WireEventSubWsSession {
+  id: string;
+  status: string;
+  keepalive_timeout_seconds: number | null;
+  reconnect_url: string | null;
+  connected_at: string;
+}
+
+/** One EventSub WebSocket message: metadata plus a payload whose shape depends on `message_type`. */
+export interface WireEventSubWsMessage {
+  metadata: WireEventSubWsMetadata;
+  payload: { session?: WireEventSubWsSession; subscription?: WireEventSubSubscription; event?: Record<string, unknown> };
+}
+
+/** A conduit as Helix's conduit endpoints describe it. */
+export interface WireEventSubConduit {
+  id: string;
+  shard_count: number;
+}
+
+/** One conduit shard as `GET /eventsub/conduits/shards` lists it. */
+export interface WireEventSubConduitShard {
+  id: string;
+  status: string;
+  transport: WireEventSubTransport;
 }
 
 /** Body of a `notification` message. */
