@@ -106,6 +106,8 @@ export interface TwitchEndpointOptions {
   idBaseUrl?: string;
   /** Default `https://api.twitch.tv/helix`. */
   helixBaseUrl?: string;
+  /** EventSub WebSocket endpoint (ws: or wss:). Default `wss://eventsub.wss.twitch.tv/ws`. */
+  eventSubWebSocketUrl?: string;
   /**
    * Per-request timeout in milliseconds. Default 10000. At most 120000: a
    * lease lasts 4 × timeoutMs, and shutdown waits about as long for a
@@ -274,6 +276,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     idBaseUrl: stripSlash(t.idBaseUrl ?? 'https://id.twitch.tv'),
     helixBaseUrl: stripSlash(t.helixBaseUrl ?? 'https://api.twitch.tv/helix'),
     timeoutMs: requestTimeoutMs(positive(t.timeoutMs ?? 10_000, 'twitch.timeoutMs')),
+    eventSubWebSocketUrl: t.eventSubWebSocketUrl ?? 'wss://eventsub.wss.twitch.tv/ws',
   };
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');

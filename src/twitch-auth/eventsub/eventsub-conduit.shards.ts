@@ -8,7 +8,7 @@ import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
 import { ConduitShard, type ConduitShardContext } from './eventsub-conduit.shard.js';
 import type { EventSubConduitStatus } from './eventsub-conduit.types.js';
 import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
-import { TWITCH_EVENTSUB_WEBSOCKET_URL, type EventSubWebSocketDelivery } from './eventsub-websocket.connection.js';
+import type { EventSubWebSocketDelivery } from './eventsub-websocket.connection.js';
 import { EventSubService } from './eventsub.service.js';
 
 /** Subscriptions one shard is sized for by `shardCount: 'auto'`. */
@@ -186,7 +186,7 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     return {
       conduitId,
       owner: this.owner,
-      url: webSocketUrl(this.options),
+      url: this.options.twitch.eventSubWebSocketUrl,
       maxMessageAgeMs: (this.options.eventSub?.maxMessageAgeSeconds ?? 600) * 1000,
       helix: this.locator.helix,
       store: this.store,
@@ -206,11 +206,6 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     }
     await this.delivery.deliver(delivery);
   }
-}
-
-/** The EventSub WebSocket endpoint (`twitch.eventSubWebSocketUrl`, else Twitch's). */
-function webSocketUrl(options: ResolvedTwitchAuthOptions): string {
-  return (options.twitch as { eventSubWebSocketUrl?: string }).eventSubWebSocketUrl ?? TWITCH_EVENTSUB_WEBSOCKET_URL;
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
