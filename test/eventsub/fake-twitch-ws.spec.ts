@@ -172,6 +172,54 @@ describe('FakeTwitch EventSub WebSocket', () => {
     expect((await subscribe(accessToken, 'no-such-session', 'stream.offline', { broadcaster_user_id: '42' })).status).toBe(400);
   });
 
+  it('reconnects: the new welcome has a new session id, subscriptions carry over, the old socket is closed', async () => {
+    const { accessToken } = fake.issueToken({ userId: '42', scopes: [] });
+    const old = await connect('?keepalive_timeout_seconds=20');
+    const oldId = await sessionOf(old);
+    await subscribe(accessToken, oldId, 'stream.online', { broadcaster_user_id: '42' });
+    const url = fake.reconnectEventSubSession(oldId);
+    const reconnect = await old.next('session_reconnect');
+    expect(shape(reconnect).sort()).toEqual(shape(vectorMessage('session_reconnect')).sort());
+    expect(reconnect.payload.session).toMatchObject({
+      id: oldId,
+      status: 'reconnecting',
+      keepalive_timeout_seconds: null,
+      reconnect_url: url,
+    });
+    expect(url.startsWith(`${fake.eventSubWebSocketUrl}?`)).toBe(true);
+    // Until the new socket is welcomed, the old one still gets notifications.
+    await fake.publishEventSub('stream.online', '1', { n: 1 });
+    expect((await old.next('notification')).payload.event).toEqual({ n: 1 });
+
+    const renewed = await connect(url.slice(fake.eventSubWebSocketUrl.length));
+    const welcome = await renewed.next('session_welcome');
+    expect(welcome.payload.session).toMatchObject({ status: 'connected', keepalive_timeout_seconds: 20, reconnect_url: null });
+    const newId = welcome.payload.session!.id;
+    expect(newId).not.toBe(oldId);
+    expect(await old.closed).toBe(1000);
+    await fake.publishEventSub('stream.online', '1', { n: 2 });
+    const moved = await renewed.next('notification');
+    expect(moved.payload.event).toEqual({ n: 2 });
+    expect(moved.payload.subscription!.transport).toEqual({ method: 'websocket', session_id: newId });
+    expect(fake.eventSubSubscriptions().map((subscription) => subscription.status)).toEqual(['enabled']);
+    expect(fake.eventSubSessions().find((session) => session.sessionId === newId)!.reconnectedFrom).toBe(oldId);
+    // A reconnect URL works once.
+    const replay = await connect(url.slice(fake.eventSubWebSocketUrl.length));
+    expect(await replay.closed).toBe(4007);
+  });
+
+  it('closes the old socket with 4004 when the reconnect does not happen within the grace', async () => {
+    await fake.close();
+    fake = await startFake({ eventSubReconnectGraceMs: 300, eventSubWelcomeTimeoutMs: 60_000 });
+    const { accessToken } = fake.issueToken({ userId: '42', scopes: [] });
+    const client = await connect();
+    const sessionId = await sessionOf(client);
+    await subscribe(accessToken, sessionId, 'stream.online', { broadcaster_user_id: '42' });
+    fake.reconnectEventSubSession(sessionId);
+    expect(await client.closed).toBe(4004);
+    expect(fake.eventSubSubscriptions()[0].status).toBe('websocket_failed_to_reconnect');
+  });
+
   it('drops a socket with the code asked for', async () => {
     const client = await connect();
     const sessionId = await sessionOf(client);

@@ -28,6 +28,7 @@ import { withHelixRateLimit } from './fake-twitch.rate-limit.js';
 import { FakeEventSubHub } from './fake-twitch.eventsub-hub.js';
 import { EVENTSUB_WS_PATH } from './fake-twitch.eventsub-ws.js';
 import { conduitInfo } from './fake-twitch.conduits.js';
+import { helixConduitRoutes } from './fake-twitch.helix-conduits.js';
 import type {
   FakeConduitInfo,
   FakeEventSubDelivery,
@@ -86,7 +87,13 @@ export class FakeTwitch {
     const eventSub = new FakeEventSubHub(context);
     server.onUpgrade((req, socket, head) => eventSub.sockets.handleUpgrade(req, socket, head));
     const fake = new FakeTwitch(context, server, failures, eventSub);
-    const routes = [...identityRoutes(context), ...helixRoutes(context, eventSub), ...helixChatRoutes(context), ...browserRoutes(context)];
+    const routes = [
+      ...identityRoutes(context),
+      ...helixRoutes(context, eventSub),
+      ...helixConduitRoutes(context, eventSub),
+      ...helixChatRoutes(context),
+      ...browserRoutes(context),
+    ];
     for (const route of [...routes, ...(options.routes ?? [])]) server.addRoute(withHelixRateLimit(context, route));
     await server.listen();
     return fake;
