@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
-import { ConduitShardStore } from '../storage/conduit-shard-store.interface.js';
+import { ConduitShardStore, type ConduitShardLease } from '../storage/conduit-shard-store.interface.js';
 import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
 import { ConduitShard, type ConduitShardContext } from './eventsub-conduit.shard.js';
 import type { EventSubConduitStatus } from './eventsub-conduit.types.js';
@@ -32,6 +32,8 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
   readonly owner = `${hostname().slice(0, 80)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly logger = new Logger('TwitchAuth');
   private readonly shards = new Map<number, ConduitShard>();
+  /** Shards handed back whose socket stays open until the new holder associated them. */
+  private readonly draining = new Map<number, { shard: ConduitShard; until: number }>();
   private conduitId: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
@@ -61,7 +63,9 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     this.timer = null;
     await withTimeout(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
     for (const shard of this.shards.values()) shard.close();
+    for (const { shard } of this.draining.values()) shard.close();
     this.shards.clear();
+    this.draining.clear();
     if (this.conduitId !== null) {
       await withTimeout(this.store.leave(this.conduitId, this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
         this.logger.warn(`Could not hand the conduit shards back; they are taken over when their leases lapse: ${describe(error)}`),
@@ -135,6 +139,7 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     this.members = members.length;
     this.shardCount = rows.length;
     const mine = rows.filter((row) => row.owner === this.owner).map((row) => row.shardId);
+    this.closeDrained(rows, now);
     // Shards taken over by another instance (our lease lapsed) or removed by a smaller shard count.
     for (const [shardId, shard] of this.shards) {
       if (!mine.includes(shardId)) {
@@ -145,11 +150,8 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     const share = Math.min(options.maxShardsPerInstance, Math.ceil(rows.length / Math.max(1, members.length)));
     if (mine.length > share) {
       const extras = mine.slice(share);
-      for (const shardId of extras) {
-        this.shards.get(shardId)?.close();
-        this.shards.delete(shardId);
-      }
       await this.store.release(conduitId, this.owner, extras);
+      for (const shardId of extras) this.drain(shardId, now + options.leaseSeconds * 1000);
       this.logger.log(`Handed back conduit shard(s) ${extras.join(', ')}: ${members.length} instances share ${rows.length} shards.`);
     } else if (mine.length < share && !this.stopped) {
       const claimed = await this.store.claim(conduitId, this.owner, share - mine.length, until, Date.now());
@@ -158,9 +160,34 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     }
     for (const shardId of mine.slice(0, share)) {
       if (this.shards.has(shardId) || this.stopped) continue;
+      this.draining.get(shardId)?.shard.close();
+      this.draining.delete(shardId);
       const shard = new ConduitShard(shardId, this.shardContext(conduitId));
       this.shards.set(shardId, shard);
       shard.start();
+    }
+  }
+
+  /**
+   * Keeps a handed-back shard's socket open until its new holder has
+   * associated it (Twitch then sends it nothing more) or `until`: closing at
+   * once would lose what Twitch already sent to it in the meantime.
+   */
+  private drain(shardId: number, until: number): void {
+    const shard = this.shards.get(shardId);
+    if (!shard) return;
+    this.shards.delete(shardId);
+    this.draining.set(shardId, { shard, until });
+  }
+
+  private closeDrained(rows: readonly ConduitShardLease[], now: number): void {
+    for (const [shardId, { shard, until }] of this.draining) {
+      const row = rows.find((candidate) => candidate.shardId === shardId);
+      const reassociated = !row || (row.owner !== null && row.owner !== this.owner && row.associatedAt !== null);
+      if (reassociated || until <= now) {
+        shard.close();
+        this.draining.delete(shardId);
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EventSubConduitShards } from '../eventsub/eventsub-conduit.shards.js';
 import type { HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
 import type { MaintenanceBacklog } from './maintenance.types.js';
@@ -60,7 +60,7 @@ export interface TwitchAuthConduitHealth {
 export class TwitchAuthHealthIndicator {
   constructor(
     private readonly maintenance: TwitchAuthMaintenance,
-    @Optional() private readonly conduit: EventSubConduitShards | null = null,
+    @Optional() @Inject(EventSubConduitShards) private readonly conduit: EventSubConduitShards | null = null,
   ) {}
 
   /** The indicator function for `HealthCheckService.check`. */
