@@ -164,10 +164,6 @@ export type {
 } from './eventsub/eventsub.types.js';
 // EventSub conduits: shards spread across the instances sharing the database
 export { EventSubConduitShards, SUBSCRIPTIONS_PER_AUTO_SHARD } from './eventsub/eventsub-conduit.shards.js';
-export { EventSubConduitLocator } from './eventsub/eventsub-conduit.locator.js';
-export { EventSubConduitHelix } from './eventsub/eventsub-conduit.helix.js';
-export type { ConduitInfo, ConduitShardRefusal } from './eventsub/eventsub-conduit.helix.js';
-export { EventSubSocketDelivery } from './eventsub/eventsub-socket-delivery.js';
 export { MAX_CONDUIT_SHARDS, MIN_CONDUIT_LEASE_SECONDS } from './eventsub/eventsub-conduit.options.js';
 export type { EventSubConduitOptions, ResolvedEventSubConduitOptions } from './eventsub/eventsub-conduit.options.js';
 export type { EventSubConduitStatus, EventSubSubscribeOptions } from './eventsub/eventsub-conduit.types.js';

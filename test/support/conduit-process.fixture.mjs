@@ -40,7 +40,12 @@ Module({
       storage: 'typeorm',
       clientId: config.clientId,
       clientSecret: config.clientSecret,
-      twitch: { idBaseUrl: config.idBaseUrl, helixBaseUrl: config.helixBaseUrl, eventSubWebSocketUrl: config.webSocketUrl, timeoutMs: 5_000 },
+      twitch: {
+        idBaseUrl: config.idBaseUrl,
+        helixBaseUrl: config.helixBaseUrl,
+        eventSubWebSocketUrl: config.webSocketUrl,
+        timeoutMs: 5_000,
+      },
       oauth: { enabled: false },
       eventSub: { secret: 'conduit-process-secret', conduit: config.conduit },
       maintenance: { enabled: false },

@@ -43,6 +43,7 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
   private lastAssociationAt: number | null = null;
   private lastError: string | null = null;
 
+  /** Built by Nest's injector. @internal */
   constructor(
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Inject(ConduitShardStore) private readonly store: ConduitShardStore,

@@ -29,6 +29,7 @@ const LIVE_STATUSES: ReadonlySet<string> = new Set(['enabled', 'webhook_callback
 export class EventSubService {
   private readonly logger = new Logger('TwitchAuth');
 
+  /** Built by Nest's injector. @internal */
   constructor(
     private readonly helix: TwitchHelixClient,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
