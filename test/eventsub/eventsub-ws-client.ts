@@ -60,3 +60,9 @@ export function connectEventSub(url: string): Promise<RawEventSubClient> {
     });
   });
 }
+
+/** Polls `condition` (every 20 ms, at most 20 s): for state FakeTwitch updates when a close frame arrives. */
+export async function waitFor(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  if (!condition()) throw new Error('condition not met within 20 s');
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { FakeTwitch, WireEventSubSubscription, WireEventSubWsMessage } from '../../src/twitch-auth/testing/index.js';
 import { startFake } from '../support/secrets-guard.js';
-import { connectEventSub, type RawEventSubClient } from './eventsub-ws-client.js';
+import { connectEventSub, waitFor, type RawEventSubClient } from './eventsub-ws-client.js';
 
 interface VectorStep {
   event: string;
@@ -227,9 +227,3 @@ describe('FakeTwitch EventSub WebSocket', () => {
     expect(await client.closed).toBe(4005);
   });
 });
-
-/** Polls `condition` (every 20 ms, at most 20 s): for state FakeTwitch updates when a close frame arrives. */
-export async function waitFor(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  if (!condition()) throw new Error('condition not met within 20 s');
-}
