@@ -9,6 +9,7 @@ export interface BenchPlan {
   b3: { connections: number; durationSeconds: number; warmupSeconds: number; rounds: number };
   b4: { sizes: number[]; due: number; rounds: number; concurrency: number };
   b5: { users: number };
+  b6: { messages: number; rounds: number };
   b7: ConduitFailoverPlan;
   b8: { calls: number; concurrency: number; rounds: number };
 }
@@ -23,6 +24,7 @@ export function planFor(quick: boolean): BenchPlan {
         b3: { connections: 32, durationSeconds: 2, warmupSeconds: 1, rounds: 1 },
         b4: { sizes: [1_000, 10_000, 100_000], due: 1_000, rounds: 1, concurrency: 8 },
         b5: { users: 100_000 },
+        b6: { messages: 5_000, rounds: 1 },
         b7: { runs: 1, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
       }
@@ -34,6 +36,7 @@ export function planFor(quick: boolean): BenchPlan {
         b3: { connections: 32, durationSeconds: 5, warmupSeconds: 3, rounds: 6 },
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
+        b6: { messages: 20_000, rounds: 8 },
         b7: { runs: 3, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
       };

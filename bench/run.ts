@@ -19,6 +19,7 @@ import { runB4 } from './suites/maintenance-tick.suite.js';
 import { runB2, runB2x } from './suites/refresh-storm.suite.js';
 import { runB7 } from './suites/conduit-failover.suite.js';
 import { runB8 } from './suites/helix-calls.suite.js';
+import { runB6 } from './suites/eventsub-websocket.suite.js';
 
 /** This file runs as dist/bench/bench/run.js; results go to the source tree's bench/results. */
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
@@ -37,6 +38,7 @@ const SUITES: Suite[] = [
   { id: 'B3', run: (plan) => runB3(plan.b3) },
   { id: 'B4', run: (plan) => runB4(plan.b4, plan.quick) },
   { id: 'B5', run: (plan) => runB5(plan.b5) },
+  { id: 'B6', run: (plan) => runB6(plan.b6) },
   { id: 'B7', run: (plan) => runB7(plan.b7) },
   { id: 'B8', run: (plan) => runB8(plan.b8) },
 ];

@@ -23,6 +23,14 @@ export interface FakeTwitchStats {
 export type FakeTwitchCommand = { id: number } & (
   | { type: 'issue'; userIds: string[]; scopes: string[]; expiresInSeconds?: number }
   | { type: 'stats' }
+  | {
+      type: 'publishEventSub';
+      eventType: string;
+      version: string;
+      event: Record<string, unknown>;
+      condition: Record<string, string>;
+      count: number;
+    }
   | { type: 'reset' }
   | { type: 'close' }
 );
@@ -43,6 +51,8 @@ export class FakeTwitchProcess {
     private readonly child: ChildProcess,
     /** Origin to use as `idBaseUrl`. */
     readonly url: string,
+    /** EventSub WebSocket URL to use as `twitch.eventSubWebSocketUrl`. */
+    readonly eventSubWebSocketUrl: string,
     readonly clientId: string,
     readonly clientSecret: string,
   ) {
@@ -63,9 +73,14 @@ export class FakeTwitchProcess {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`FakeTwitch process exited early (code ${code})`)));
       child.once('message', (reply: FakeTwitchReply) => {
-        const { url, clientId, clientSecret } = reply.value as { url: string; clientId: string; clientSecret: string };
+        const { url, eventSubWebSocketUrl, clientId, clientSecret } = reply.value as {
+          url: string;
+          eventSubWebSocketUrl: string;
+          clientId: string;
+          clientSecret: string;
+        };
         child.removeAllListeners('exit');
-        resolve(new FakeTwitchProcess(child, url, clientId, clientSecret));
+        resolve(new FakeTwitchProcess(child, url, eventSubWebSocketUrl, clientId, clientSecret));
       });
     });
   }
@@ -73,6 +88,20 @@ export class FakeTwitchProcess {
   /** Issues one token per user id, as if each user had authorized the app. */
   issue(userIds: string[], scopes: string[], expiresInSeconds?: number): Promise<IssuedPair[]> {
     return this.call({ type: 'issue', userIds, scopes, expiresInSeconds }) as Promise<IssuedPair[]>;
+  }
+
+  /**
+   * Publishes `count` copies of one EventSub event to the subscriptions whose
+   * condition has `condition`'s values, over their transports; resolves once all were sent.
+   */
+  publishEventSub(
+    eventType: string,
+    version: string,
+    event: Record<string, unknown>,
+    condition: Record<string, string>,
+    count: number,
+  ): Promise<void> {
+    return this.call({ type: 'publishEventSub', eventType, version, event, condition, count }) as Promise<void>;
   }
 
   stats(): Promise<FakeTwitchStats> {

@@ -44,7 +44,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ConduitInstanceConfig;
         timeoutMs: 5_000,
       },
       oauth: { enabled: false },
-      eventSub: { secret: 'bench-conduit-secret', conduit: config.conduit },
+      eventSub: { conduit: config.conduit },
       maintenance: { enabled: false },
     }),
   ],

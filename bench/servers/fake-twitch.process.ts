@@ -40,6 +40,14 @@ async function main(): Promise<void> {
           reusedRefreshTokens: fake.reusedRefreshTokens.length,
         });
         break;
+      case 'publishEventSub': {
+        const sent: Promise<unknown>[] = [];
+        for (let i = 0; i < command.count; i++) {
+          sent.push(fake.publishEventSub(command.eventType, command.version, command.event, { condition: command.condition }));
+        }
+        void Promise.all(sent).then(() => reply(null));
+        break;
+      }
       case 'reset':
         // A fresh store per measurement keeps the request log and token maps small.
         fake.reset();
@@ -53,7 +61,10 @@ async function main(): Promise<void> {
         break;
     }
   });
-  process.send!({ id: 0, value: { url: fake.url, clientId: fake.clientId, clientSecret: fake.clientSecret } } satisfies FakeTwitchReply);
+  process.send!({
+    id: 0,
+    value: { url: fake.url, eventSubWebSocketUrl: fake.eventSubWebSocketUrl, clientId: fake.clientId, clientSecret: fake.clientSecret },
+  } satisfies FakeTwitchReply);
 }
 
 void main();

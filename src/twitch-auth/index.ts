@@ -19,6 +19,7 @@ export type {
   ResolvedTwitchAuthOptions,
   OAuthRouteOptions,
   EventSubOptions,
+  EventSubWebSocketOptions,
   EventSubMount,
   MaintenanceOptions,
   TwitchEndpointOptions,
@@ -143,6 +144,34 @@ export {
   EventSubRawBodyMissingError,
   EventSubSubscriptionError,
 } from './eventsub/eventsub.errors.js';
+export type { EventSubSubscribeOptions } from './eventsub/eventsub.service.js';
+// EventSub over WebSocket: one session (reused by conduit shards), the per-user transport, its limits and errors
+export {
+  EventSubWebSocketConnection,
+  TWITCH_EVENTSUB_WEBSOCKET_URL,
+  EVENTSUB_WEBSOCKET_CLOSE_CODES,
+  eventSubReconnectDelayMs,
+} from './eventsub/eventsub-websocket.connection.js';
+export type {
+  EventSubWebSocketConnectionOptions,
+  EventSubWebSocketDelivery,
+  EventSubWebSocketDeliveryMeta,
+  EventSubWebSocketLoss,
+  EventSubSocketTransport,
+} from './eventsub/eventsub-websocket.connection.js';
+export { EventSubWebSocketTransport } from './eventsub/eventsub-websocket.transport.js';
+export { EVENTSUB_WEBSOCKET_LIMITS } from './eventsub/eventsub-websocket.user-sockets.js';
+export { EVENTSUB_SCOPES, eventSubScopes } from './eventsub/eventsub.scopes.js';
+export {
+  EventSubWebSocketConnectError,
+  EventSubWebSocketWelcomeTimeoutError,
+  EventSubWebSocketClosedError,
+  EventSubWebSocketLimitError,
+} from './eventsub/eventsub-websocket.errors.js';
+export type { EventSubWebSocketLimit } from './eventsub/eventsub-websocket.errors.js';
+export { EventSubSubscriptionStore, eventSubSubscriptionKey } from './storage/eventsub-subscription-store.interface.js';
+export type { StoredEventSubSubscription } from './storage/eventsub-subscription-store.interface.js';
+export { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
 export type {
   EventSubCondition,
   EventSubSubscription,
@@ -153,6 +182,8 @@ export type {
   EventSubNotification,
   EventSubRevocation,
   EventSubEventMap,
+  EventSubTransportMethod,
+  EventSubTransportChoice,
   ChannelFollowEvent,
   StreamOnlineEvent,
   StreamOfflineEvent,
@@ -166,7 +197,7 @@ export type {
 export { EventSubConduitShards, SUBSCRIPTIONS_PER_AUTO_SHARD } from './eventsub/eventsub-conduit.shards.js';
 export { MAX_CONDUIT_SHARDS, MIN_CONDUIT_LEASE_SECONDS } from './eventsub/eventsub-conduit.options.js';
 export type { EventSubConduitOptions, ResolvedEventSubConduitOptions } from './eventsub/eventsub-conduit.options.js';
-export type { EventSubConduitStatus, EventSubSubscribeOptions } from './eventsub/eventsub-conduit.types.js';
+export type { EventSubConduitStatus } from './eventsub/eventsub-conduit.types.js';
 export {
   EventSubConduitError,
   EventSubConduitNotFoundError,

@@ -19,6 +19,9 @@ import { ConduitShardStore } from './storage/conduit-shard-store.interface.js';
 import { InMemoryConduitShardStore } from './storage/in-memory-conduit-shard.store.js';
 import { TypeOrmConduitShardStore } from './storage/typeorm/typeorm-conduit-shard.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
+import { EventSubSubscriptionStore } from './storage/eventsub-subscription-store.interface.js';
+import { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
+import { TypeOrmEventSubSubscriptionStore } from './storage/typeorm/typeorm-eventsub-subscription.store.js';
 import { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
 import { warnIfTokensInPlainText } from './storage/plain-text-warning.js';
 import { TokenRepository } from './storage/token-repository.interface.js';
@@ -159,6 +162,7 @@ export class TwitchAuthModule {
       claimStoreProvider(storage),
       // Shards are shared through the database only with 'typeorm'; otherwise this instance holds them all (up to its cap).
       { provide: ConduitShardStore, useClass: storage === 'typeorm' ? TypeOrmConduitShardStore : InMemoryConduitShardStore },
+      eventSubSubscriptionStoreProvider(storage),
       TwitchAuthEventPublisher,
       TokenStore,
       TokenCache,
@@ -245,6 +249,12 @@ function asyncRoutes(routes: TwitchAuthAsyncRoutes = {}): TwitchAuthRoutes {
       }
     : null;
   return { oauth, eventSub };
+}
+
+/** Desired WebSocket subscriptions live in the database with 'typeorm' storage, else in this process's memory. */
+function eventSubSubscriptionStoreProvider(storage: TokenStorageOption): Provider {
+  if (storage === 'typeorm') return { provide: EventSubSubscriptionStore, useClass: TypeOrmEventSubSubscriptionStore };
+  return { provide: EventSubSubscriptionStore, useClass: InMemoryEventSubSubscriptionStore };
 }
 
 /**

@@ -54,10 +54,28 @@ export interface OAuthRouteOptions {
  */
 export type EventSubMount = 'controller' | 'direct';
 
-/** Options of the EventSub webhook receiver. */
+/** Options of the EventSub WebSocket transport (user tokens). */
+export interface EventSubWebSocketOptions {
+  /**
+   * Silence Twitch may leave on a socket before it sends a keepalive,
+   * 10 to 600 seconds; no message for this long plus a few seconds means the
+   * socket is dead and is replaced. Default 10 (Twitch's default).
+   */
+  keepaliveTimeoutSeconds?: number;
+}
+
+/**
+ * Options of EventSub: the webhook receiver (needs `secret`) and the
+ * WebSocket transport (needs nothing: `eventSub` may be left out, or hold
+ * only `webSocket` and `maxMessageAgeSeconds`).
+ */
 export interface EventSubOptions {
-  /** The webhook secret given to Twitch on subscribe: 10 to 100 ASCII characters. Not the client secret. */
-  secret: string;
+  /**
+   * The webhook secret given to Twitch on subscribe: 10 to 100 ASCII
+   * characters. Not the client secret. Required for webhooks (and for any
+   * other webhook option); WebSocket-only apps leave it out.
+   */
+  secret?: string;
   /** Secrets still accepted during a rotation. */
   previousSecrets?: string[];
   /** Callback path. Default `/eventsub/callback`. */
@@ -75,6 +93,8 @@ export interface EventSubOptions {
    * Twitch sends a few kilobytes at once. Default 10000.
    */
   bodyTimeoutMs?: number;
+  /** The WebSocket transport. */
+  webSocket?: EventSubWebSocketOptions;
   /** Receive subscriptions through a conduit whose shards are spread across instances; see `EventSubConduitOptions`. */
   conduit?: EventSubConduitOptions;
 }
@@ -106,7 +126,13 @@ export interface TwitchEndpointOptions {
   idBaseUrl?: string;
   /** Default `https://api.twitch.tv/helix`. */
   helixBaseUrl?: string;
-  /** EventSub WebSocket endpoint (ws: or wss:). Default `wss://eventsub.wss.twitch.tv/ws`. */
+  /**
+   * EventSub WebSocket endpoint (ws: or wss:). Default
+   * `wss://eventsub.wss.twitch.tv/ws`. Subscriptions for its sockets are
+   * created at `helixBaseUrl`, so a local server (FakeTwitch, or
+   * `twitch event websocket start-server` with helixBaseUrl
+   * `http://127.0.0.1:8080`) stands in for Twitch.
+   */
   eventSubWebSocketUrl?: string;
   /**
    * Per-request timeout in milliseconds. Default 10000. At most 120000: a
@@ -191,7 +217,12 @@ export interface ResolvedTwitchAuthOptions {
   previousEncryptionKeys: string[];
   acceptPlaintextTokens: boolean;
   oauth: Required<Omit<OAuthRouteOptions, 'successRedirect'>> & { successRedirect: string | null };
-  eventSub: (Required<Omit<EventSubOptions, 'publicUrl' | 'conduit'>> & { publicUrl: string | null }) | null;
+  /** The webhook receiver's options; null without `eventSub.secret`. */
+  eventSub:
+    | (Required<Omit<EventSubOptions, 'publicUrl' | 'secret' | 'webSocket' | 'conduit'>> & { secret: string; publicUrl: string | null })
+    | null;
+  /** The WebSocket transport's options, always set. */
+  eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number };
   /** `eventSub.conduit` resolved; null when the app uses no conduit. */
   eventSubConduit: ResolvedEventSubConduitOptions | null;
   maintenance: Required<MaintenanceOptions>;
@@ -224,8 +255,9 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   };
 
   let eventSub: ResolvedTwitchAuthOptions['eventSub'] = null;
-  if (options.eventSub) {
-    const e = options.eventSub;
+  const eventSubWebSocket = resolveEventSubWebSocket(options.eventSub);
+  if (options.eventSub && usesWebhooks(options.eventSub)) {
+    const e = options.eventSub as EventSubOptions & { secret: string };
     checkEventSubSecret(e.secret, 'eventSub.secret');
     (e.previousSecrets ?? []).forEach((s, i) => checkEventSubSecret(s, `eventSub.previousSecrets[${i}]`));
     if (e.publicUrl !== undefined) requireHttpUrl(e.publicUrl, 'eventSub.publicUrl');
@@ -278,6 +310,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     timeoutMs: requestTimeoutMs(positive(t.timeoutMs ?? 10_000, 'twitch.timeoutMs')),
     eventSubWebSocketUrl: t.eventSubWebSocketUrl ?? 'wss://eventsub.wss.twitch.tv/ws',
   };
+  requireWebSocketUrl(twitch.eventSubWebSocketUrl, 'twitch.eventSubWebSocketUrl');
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
@@ -291,6 +324,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     ...encryption,
     oauth,
     eventSub,
+    eventSubWebSocket,
     eventSubConduit,
     maintenance,
     token,
@@ -439,6 +473,38 @@ function positiveInteger(value: number, option: string): number {
   if (!Number.isInteger(value) || value <= 0)
     throw new TwitchAuthConfigError(`${option} must be a positive integer; got ${String(value)}.`);
   return value;
+}
+
+/** Any webhook option (or a secret) means webhooks are wanted, and then the secret is required. */
+function usesWebhooks(e: EventSubOptions): boolean {
+  return ['secret', 'previousSecrets', 'path', 'mount', 'publicUrl', 'bodyTimeoutMs'].some(
+    (key) => e[key as keyof EventSubOptions] !== undefined,
+  );
+}
+
+function resolveEventSubWebSocket(e: EventSubOptions | undefined): ResolvedTwitchAuthOptions['eventSubWebSocket'] {
+  const keepalive = e?.webSocket?.keepaliveTimeoutSeconds ?? 10;
+  if (typeof keepalive !== 'number' || !Number.isInteger(keepalive) || keepalive < 10 || keepalive > 600) {
+    throw new TwitchAuthConfigError(
+      `eventSub.webSocket.keepaliveTimeoutSeconds must be a whole number from 10 to 600 (Twitch's range); got ${String(keepalive)}.`,
+    );
+  }
+  const maxAge = timerSeconds(positive(e?.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'), 'eventSub.maxMessageAgeSeconds');
+  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge };
+}
+
+function requireWebSocketUrl(value: string, option: string): void {
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url === null || (url.protocol !== 'ws:' && url.protocol !== 'wss:')) {
+    throw new TwitchAuthConfigError(
+      `${option} must be an absolute ws(s) URL such as wss://eventsub.wss.twitch.tv/ws; got "${String(value)}".`,
+    );
+  }
 }
 
 function checkEventSubSecret(value: unknown, option: string): void {

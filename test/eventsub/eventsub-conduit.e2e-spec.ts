@@ -40,7 +40,7 @@ describe('EventSub conduit (one process, then two, on SQLite)', () => {
           eventSubWebSocketUrl: fake.eventSubWebSocketUrl,
           timeoutMs: 5_000,
         },
-        eventSub: { secret: 'conduit-test-secret', conduit: { shardCount, leaseSeconds: 3, renewSeconds: 0.5 } },
+        eventSub: { conduit: { shardCount, leaseSeconds: 3, renewSeconds: 0.5 } },
       },
     });
     apps.push(app);

@@ -47,7 +47,7 @@ Module({
         timeoutMs: 5_000,
       },
       oauth: { enabled: false },
-      eventSub: { secret: 'conduit-process-secret', conduit: config.conduit },
+      eventSub: { conduit: config.conduit },
       maintenance: { enabled: false },
     }),
   ],

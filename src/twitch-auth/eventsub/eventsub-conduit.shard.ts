@@ -82,6 +82,8 @@ export class ConduitShard {
     const connection: EventSubWebSocketConnection = new EventSubWebSocketConnection({
       url,
       transport: 'conduit',
+      // Every message is claimed in the shared ClaimStore, which also catches repeats across a reconnect.
+      dropRepeats: false,
       keepaliveTimeoutSeconds,
       maxMessageAgeMs,
       onMessage: (delivery) => this.context.deliver(delivery),

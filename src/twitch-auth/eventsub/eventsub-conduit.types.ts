@@ -19,9 +19,3 @@ export interface EventSubConduitStatus {
   /** Why the last round failed, or null. */
   lastError: string | null;
 }
-
-/** Options of `EventSubService.subscribe`. */
-export interface EventSubSubscribeOptions {
-  /** `'conduit'`: deliver to the app's conduit (`eventSub.conduit`). Default `'webhook'`: this app's callback. */
-  transport?: 'webhook' | 'conduit';
-}

@@ -2,8 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, eventSubEventName } from '../twitch-auth.events.js';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { toEventSubEvent, toEventSubSubscription } from './eventsub.converters.js';
-import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
-import type { EventSubNotification, EventSubRevocation } from './eventsub.types.js';
+import { EventSubTokenRevoker, USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
+import type { EventSubNotification, EventSubRevocation, EventSubTransportMethod } from './eventsub.types.js';
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
 
@@ -19,6 +19,8 @@ export interface NotificationAudience {
 export interface EventSubMessageMeta {
   messageId: string;
   timestamp: string;
+  /** Set by the receiver the message came through. */
+  transport: EventSubTransportMethod;
 }
 
 /**
@@ -59,7 +61,7 @@ export class EventSubDispatcher {
     audience: NotificationAudience | null,
   ): Promise<void> {
     // Before the events: a listener reading the user's token must already see it revoked.
-    await this.revoker.notification(body, meta.timestamp);
+    if (body.subscription.type === USER_AUTHORIZATION_REVOKE) await this.revoker.notification(body, meta.timestamp);
     if (audience === null) return;
     let payload: EventSubNotification;
     try {
@@ -70,6 +72,7 @@ export class EventSubDispatcher {
         messageId: meta.messageId,
         timestamp: meta.timestamp,
         rawEvent: body.event,
+        transport: meta.transport,
       };
     } catch (error) {
       this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
@@ -89,7 +92,13 @@ export class EventSubDispatcher {
     let payload: EventSubRevocation;
     try {
       const subscription = toEventSubSubscription(body.subscription);
-      payload = { subscription, reason: subscription.status, messageId: meta.messageId, timestamp: meta.timestamp };
+      payload = {
+        subscription,
+        reason: subscription.status,
+        messageId: meta.messageId,
+        timestamp: meta.timestamp,
+        transport: meta.transport,
+      };
     } catch (error) {
       this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
       return;

@@ -122,7 +122,7 @@ export class EventSubReceiver implements OnModuleInit {
       );
     }
     if (!first) return { status: 204 };
-    const meta: EventSubMessageMeta = { messageId, timestamp };
+    const meta: EventSubMessageMeta = { messageId, timestamp, transport: 'webhook' };
     if (messageType === 'revocation') {
       return { status: 204, afterResponse: () => this.dispatcher.dispatchRevocation(body as unknown as WireEventSubRevocationBody, meta) };
     }

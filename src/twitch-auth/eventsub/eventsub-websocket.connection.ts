@@ -57,6 +57,12 @@ export interface EventSubWebSocketConnectionOptions {
   keepaliveTimeoutSeconds?: number;
   /** Label of every delivery. Default `'websocket'`. */
   transport?: EventSubSocketTransport;
+  /**
+   * Drop a message whose id was among the last 1024 delivered (a reconnect
+   * may send one on both sockets). Default true; an owner that de-duplicates
+   * every message itself (e.g. through a `ClaimStore`) may turn it off.
+   */
+  dropRepeats?: boolean;
   /** Messages whose `message_timestamp` is older than this are dropped (replays). Default: none dropped. */
   maxMessageAgeMs?: number;
   /** How long `connect()` and a reconnect wait for `session_welcome`. Default 10000. */
@@ -117,7 +123,8 @@ interface Leg {
  *   after `welcomeTimeoutMs`. Subscribe with that id within 10 s, or Twitch closes with 4003.
  * - Every `notification` and `revocation` goes to `onMessage`, labelled with
  *   `transport` and the session id; messages older than `maxMessageAgeMs` and
- *   ids seen in the last 1024 messages are dropped (a reconnect may repeat one on both sockets).
+ *   (unless `dropRepeats: false`) ids seen in the last 1024 messages are
+ *   dropped (a reconnect may repeat one on both sockets).
  * - Keepalive watchdog: no message at all for the session's keepalive
  *   timeout plus `keepaliveSlackMs` means the socket is dead: it is
  *   terminated and `onLost` called.
@@ -141,6 +148,8 @@ export class EventSubWebSocketConnection {
   private readonly recentIds = new Set<string>();
   private readonly recentOrder: string[] = new Array<string>(RECENT_IDS);
   private recentNext = 0;
+  private cutoff = '';
+  private cutoffMadeAt = -Infinity;
   private closed = false;
   private lost = false;
 
@@ -252,22 +261,53 @@ export class EventSubWebSocketConnection {
     if (this.closed || leg.sessionId === null || typeof messageId !== 'string' || typeof timestamp !== 'string') return;
     if (!payload.subscription || typeof payload.subscription !== 'object') return;
     if (metadata.message_type === 'notification' && (!payload.event || typeof payload.event !== 'object')) return;
-    if (this.recentIds.has(messageId)) return;
-    const maxAge = this.options.maxMessageAgeMs;
-    if (maxAge !== undefined) {
-      const sentAt = parseEventSubTimestamp(timestamp);
-      if (sentAt === null || now - sentAt > maxAge) {
-        this.options.logger?.debug?.(`Dropped EventSub WebSocket message ${messageId}: older than the allowed message age.`);
-        return;
-      }
+    const dropRepeats = this.options.dropRepeats !== false;
+    if (dropRepeats && this.recentIds.has(messageId)) return;
+    if (this.options.maxMessageAgeMs !== undefined && this.tooOld(timestamp, now)) {
+      this.options.logger?.debug?.(`Dropped EventSub WebSocket message ${messageId}: older than the allowed message age.`);
+      return;
     }
-    this.remember(messageId);
-    const meta = { messageId, timestamp, transport: this.transport, sessionId: leg.sessionId };
+    if (dropRepeats) this.remember(messageId);
+    const { transport } = this;
+    const sessionId = leg.sessionId;
     if (metadata.message_type === 'notification') {
-      this.options.onMessage({ kind: 'notification', body: payload as unknown as WireEventSubNotificationBody, ...meta });
+      this.options.onMessage({
+        kind: 'notification',
+        body: payload as unknown as WireEventSubNotificationBody,
+        messageId,
+        timestamp,
+        transport,
+        sessionId,
+      });
     } else {
-      this.options.onMessage({ kind: 'revocation', body: payload as unknown as WireEventSubRevocationBody, ...meta });
+      this.options.onMessage({
+        kind: 'revocation',
+        body: payload as unknown as WireEventSubRevocationBody,
+        messageId,
+        timestamp,
+        transport,
+        sessionId,
+      });
     }
+  }
+
+  /**
+   * Whether a message is older than `maxMessageAgeMs`. Twitch's timestamps
+   * are UTC (`…Z`), which sort as text: compared with a cutoff string made
+   * once a second instead of parsing every timestamp. Anything else is parsed.
+   */
+  private tooOld(timestamp: string, now: number): boolean {
+    const maxAge = this.options.maxMessageAgeMs!;
+    if (timestamp.length >= 20 && timestamp.charCodeAt(timestamp.length - 1) === 90 /* Z */ && timestamp.charCodeAt(10) === 84 /* T */) {
+      if (now - this.cutoffMadeAt >= 1000) {
+        this.cutoffMadeAt = now;
+        this.cutoff = new Date(now - maxAge).toISOString();
+      }
+      // The cutoff is up to a second stale: it errs towards accepting, never towards dropping a fresh message.
+      return timestamp < this.cutoff;
+    }
+    const sentAt = parseEventSubTimestamp(timestamp);
+    return sentAt === null || now - sentAt > maxAge;
   }
 
   private remember(messageId: string): void {

@@ -60,7 +60,8 @@ function limitMessage(limit: EventSubWebSocketLimit, userId: string, current: nu
       );
     case 'sockets-per-user':
       return (
-        `User ${userId} already has ${current} of ${maximum} EventSub WebSockets Twitch allows per user and client id: ` +
+        `User ${userId} already has ${current} of ${maximum} EventSub WebSockets Twitch allows per user and client id, ` +
+        'each carrying its 300 subscriptions (or held by another process of this app): ' +
         'unsubscribe from something first, or use a webhook or conduit transport.'
       );
     case 'total-cost':

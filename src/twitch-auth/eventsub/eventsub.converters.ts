@@ -35,6 +35,9 @@ import { parseEventSubTimestamp } from './eventsub-signature.js';
 /** A subscription from a webhook body or a Helix answer. */
 export function toEventSubSubscription(wire: WireEventSubSubscription): EventSubSubscription {
   const transport = record(wire.transport);
+  const converted: EventSubSubscription['transport'] = { method: text(transport.method), callback: nullableText(transport.callback) };
+  // Only WebSocket (and conduit shard) subscriptions name a session; webhooks keep their two fields.
+  if (transport.session_id !== undefined) converted.sessionId = nullableText(transport.session_id);
   return {
     id: text(wire.id),
     status: text(wire.status),
@@ -42,7 +45,7 @@ export function toEventSubSubscription(wire: WireEventSubSubscription): EventSub
     version: text(wire.version),
     cost: num(wire.cost),
     condition: stringMap(wire.condition),
-    transport: { method: text(transport.method), callback: nullableText(transport.callback) },
+    transport: converted,
     createdAt: date(wire.created_at),
   };
 }
@@ -216,6 +219,11 @@ function date(value: unknown): Date {
 
 function stringMap(value: unknown): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(record(value))) if (typeof entry === 'string') out[key] = entry;
+  const input = record(value);
+  // for...in over a plain JSON object: no entry arrays to allocate per message.
+  for (const key in input) {
+    const entry = input[key];
+    if (typeof entry === 'string') out[key] = entry;
+  }
   return out;
 }

@@ -13,6 +13,7 @@ import { EventSubReceiver } from './eventsub-receiver.js';
 import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
 import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
 import { EventSubVerifier } from './eventsub-signature.js';
+import { EventSubWebSocketTransport } from './eventsub-websocket.transport.js';
 import { createEventSubController } from './eventsub.controller.js';
 import { EVENTSUB_MOUNTED_PATH, EventSubService } from './eventsub.service.js';
 
@@ -44,6 +45,7 @@ export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
     EventSubDeduplicator,
     EventSubDispatcher,
     EventSubTokenRevoker,
+    EventSubWebSocketTransport,
     EventSubService,
     EventSubConduitLocator,
     EventSubSocketDelivery,

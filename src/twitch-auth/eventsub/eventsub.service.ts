@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { TwitchAuthError } from '../twitch-auth.errors.js';
 import { TwitchHelixClient } from '../twitch/helix.client.js';
 import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
-import type { EventSubSubscribeOptions } from './eventsub-conduit.types.js';
+import { EventSubWebSocketTransport } from './eventsub-websocket.transport.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
 import { EventSubNotConfiguredError, EventSubPublicUrlMissingError, EventSubSubscriptionError } from './eventsub.errors.js';
 import type {
@@ -14,6 +15,16 @@ import type {
   EventSubSubscriptionSpec,
 } from './eventsub.types.js';
 
+/** Options of `EventSubService.subscribe`. */
+export interface EventSubSubscribeOptions {
+  /** Default `'webhook'`; `'conduit'` needs `eventSub.conduit`. */
+  transport?: 'webhook' | 'websocket' | 'conduit';
+  /** WebSocket: whose token and sockets to use (the user the condition names). */
+  userId?: string;
+  /** WebSocket: scopes to check on the user's token first (default: the type's known scopes). */
+  scopes?: string[];
+}
+
 /** Injection token of the path the callback controller is mounted at (`null` when none is). */
 export const EVENTSUB_MOUNTED_PATH = Symbol('EVENTSUB_MOUNTED_PATH');
 
@@ -21,9 +32,12 @@ export const EVENTSUB_MOUNTED_PATH = Symbol('EVENTSUB_MOUNTED_PATH');
 const LIVE_STATUSES: ReadonlySet<string> = new Set(['enabled', 'webhook_callback_verification_pending']);
 
 /**
- * Manages this app's EventSub webhook subscriptions through Helix with the
- * app access token. Every subscription points at `eventSub.publicUrl` +
- * the callback path, signed with `eventSub.secret`.
+ * Manages this app's EventSub subscriptions. Webhooks (the default) go
+ * through Helix with the app access token, to `eventSub.publicUrl` + the
+ * callback path, signed with `eventSub.secret`. WebSocket subscriptions
+ * (`transport: 'websocket'`, `userId`) use the user's token and sockets this
+ * module opens, and are stored so a restart creates them again. Both
+ * deliver the same `twitch.eventsub.*` events.
  */
 @Injectable()
 export class EventSubService {
@@ -34,6 +48,7 @@ export class EventSubService {
     private readonly helix: TwitchHelixClient,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Inject(EVENTSUB_MOUNTED_PATH) private readonly mountedPath: string | null,
+    private readonly webSocket: EventSubWebSocketTransport,
     private readonly conduit: EventSubConduitLocator,
   ) {}
 
@@ -46,12 +61,15 @@ export class EventSubService {
   }
 
   /**
-   * Creates a webhook subscription; Twitch then verifies the callback. When
-   * Twitch answers 409 (it exists already), the existing one is returned.
-   * `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
-   * With `{ transport: 'conduit' }` the subscription goes to the app's
-   * conduit (`eventSub.conduit`, found or created on first use) instead of
-   * the webhook callback.
+   * Creates a subscription. A webhook one (the default) is then verified by
+   * Twitch; when Twitch answers 409 (it exists already), the existing one is
+   * returned. `{ transport: 'websocket', userId }` creates it on one of the
+   * user's sockets (opened on demand) with the user's token, after checking
+   * its scopes (`MissingScopesError`) and Twitch's limits
+   * (`EventSubWebSocketLimitError`), and stores it so a restart creates it
+   * again. `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
+   * `{ transport: 'conduit' }` creates it on the app's conduit
+   * (`eventSub.conduit`, found or created on first use) with the app token.
    */
   async subscribe(
     type: string,
@@ -59,11 +77,24 @@ export class EventSubService {
     condition: EventSubCondition,
     options: EventSubSubscribeOptions = {},
   ): Promise<EventSubSubscription> {
-    return (await this.create({ type, version, condition }, options.transport ?? 'webhook')).subscription;
+    if (options.transport === 'websocket') {
+      const userId = requireUserId(options.userId);
+      return (await this.webSocket.subscribe(userId, { type, version, condition, scopes: options.scopes })).subscription;
+    }
+    return (await this.create({ type, version, condition }, options.transport === 'conduit' ? 'conduit' : 'webhook')).subscription;
   }
 
-  /** Every subscription of this app (all pages), optionally filtered by one of status, type or user id. */
+  /**
+   * Every subscription of this app (all pages), optionally filtered by one
+   * of status, type or user id. With `transport: 'websocket'`: the
+   * WebSocket subscriptions this instance carries (of `userId` when given).
+   */
   async list(filter: EventSubListFilter = {}): Promise<EventSubSubscription[]> {
+    if (filter.transport === 'websocket') {
+      return this.webSocket
+        .list(filter.userId)
+        .filter((s) => (filter.type ?? s.type) === s.type && (filter.status ?? s.status) === s.status);
+    }
     const subscriptions: EventSubSubscription[] = [];
     const seenCursors = new Set<string>();
     let after: string | undefined;
@@ -78,8 +109,13 @@ export class EventSubService {
     return subscriptions;
   }
 
-  /** Deletes a subscription; false when Twitch did not know the id. */
+  /**
+   * Deletes a subscription; false when Twitch did not know the id. A
+   * WebSocket subscription is also removed from storage (a restart will
+   * not create it again), and its socket closed when nothing else is on it.
+   */
   async unsubscribe(id: string): Promise<boolean> {
+    if (await this.webSocket.unsubscribe(id)) return true;
     return this.helix.deleteEventSubSubscription(id);
   }
 
@@ -90,10 +126,20 @@ export class EventSubService {
    * again, missing ones are created, and a 409 counts as existing.
    */
   async ensure(specs: readonly EventSubSubscriptionSpec[]): Promise<EventSubEnsureResult> {
-    const callback = this.callbackUrl;
     const result: EventSubEnsureResult = { created: [], existing: [], removed: [] };
-    const current = specs.length > 0 ? await this.list() : [];
+    const webhooks: EventSubSubscriptionSpec[] = [];
     for (const spec of specs) {
+      if (spec.transport?.method !== 'websocket') {
+        webhooks.push(spec);
+        continue;
+      }
+      const outcome = await this.webSocket.subscribe(requireUserId(spec.transport.userId), spec);
+      (outcome.created ? result.created : result.existing).push(outcome.subscription);
+    }
+    if (webhooks.length === 0) return result;
+    const callback = this.callbackUrl;
+    const current = await this.list();
+    for (const spec of webhooks) {
       const matches = current.filter((subscription) => sameSubscription(subscription, spec, callback));
       const live = matches.find((subscription) => LIVE_STATUSES.has(subscription.status));
       if (live) {
@@ -144,6 +190,14 @@ export class EventSubService {
     }
     return { subscription: found, created: false };
   }
+}
+
+function requireUserId(userId: string | undefined): string {
+  if (typeof userId === 'string' && userId !== '') return userId;
+  throw new TwitchAuthError(
+    "A WebSocket subscription needs the user whose token and sockets it uses: pass { transport: 'websocket', userId } " +
+      '(the user the condition names, e.g. the broadcaster or moderator).',
+  );
 }
 
 /**

@@ -29,16 +29,33 @@ export interface EventSubSubscription {
   /** Subscription cost counted against `max_total_cost` (0 when the user authorized the app). */
   cost: number;
   condition: EventSubCondition;
-  /** Transport method (`webhook` here) and, for webhooks, the callback URL. */
-  transport: { method: string; callback: string | null };
+  /** Transport method (`webhook`, `websocket`, `conduit`), the callback URL of a webhook, the session of a WebSocket. */
+  transport: { method: string; callback: string | null; sessionId?: string | null };
   createdAt: Date;
 }
+
+/** How a message reached this app; a field of every notification and revocation, the events are the same. */
+export type EventSubTransportMethod = 'webhook' | 'websocket' | 'conduit';
+
+/**
+ * Where a subscription delivers: a webhook to this app's callback (with the
+ * app token), or a WebSocket this module opens for `userId` (with that
+ * user's token; the user the condition names).
+ */
+export type EventSubTransportChoice = { method: 'webhook' } | { method: 'websocket'; userId: string };
 
 /** What `EventSubService.subscribe` / `ensure` is asked to have. */
 export interface EventSubSubscriptionSpec {
   type: string;
   version: string;
   condition: EventSubCondition;
+  /** Default: a webhook. */
+  transport?: EventSubTransportChoice;
+  /**
+   * WebSocket only: scopes the user's token must hold, checked before Twitch
+   * is asked. Default: the known scopes of `type` (see `EVENTSUB_SCOPES`).
+   */
+  scopes?: string[];
 }
 
 /** Filter of `EventSubService.list`; Twitch accepts at most one field at a time. */
@@ -46,6 +63,8 @@ export interface EventSubListFilter {
   status?: EventSubSubscriptionStatus;
   type?: string;
   userId?: string;
+  /** `'websocket'`: the WebSocket subscriptions this instance carries instead of Helix's list of app-token subscriptions. */
+  transport?: 'webhook' | 'websocket';
 }
 
 /** Result of `EventSubService.ensure`. */
@@ -72,6 +91,8 @@ export interface EventSubNotification<E = unknown> {
   timestamp: string;
   /** The event as Twitch sent it (snake_case), for fields this library does not type. */
   rawEvent: Record<string, unknown>;
+  /** How the message came: the events and payloads are the same for every transport. */
+  transport: EventSubTransportMethod;
 }
 
 /** Payload of `twitch.eventsub.revocation`: Twitch stopped a subscription. */
@@ -81,6 +102,8 @@ export interface EventSubRevocation {
   reason: EventSubSubscriptionStatus;
   messageId: string;
   timestamp: string;
+  /** How the message came. */
+  transport: EventSubTransportMethod;
 }
 
 /** `channel.follow` (version 2). */
