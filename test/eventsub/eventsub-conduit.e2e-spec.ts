@@ -107,6 +107,18 @@ describe('EventSub conduit (one process, then two, on SQLite)', () => {
     expect(health['twitch-auth'].conduit).toMatchObject({ conduitId, shardsHeld: [0, 1] });
   });
 
+  it('opens a lost socket again by itself when no other shard is left to report it disabled', async () => {
+    const app = await start(1);
+    await waitFor('the shard associated', () => allAssociated(app, 1) && enabledShards().length === 1, WAIT_MS);
+    const dropped = enabledShards()[0]!;
+    fake.dropEventSubSocket(dropped.sessionId!);
+    await waitFor(
+      'the shard associated with a new session',
+      () => enabledShards().some((shard) => shard.sessionId !== dropped.sessionId) && allAssociated(app, 1),
+      WAIT_MS,
+    );
+  });
+
   it('follows a change of the shard count, and hands every shard back on shutdown', async () => {
     const app = await start(2);
     await waitFor('two shards associated', () => allAssociated(app, 2), WAIT_MS);
