@@ -122,6 +122,7 @@ describe('EventSub conduit (one process, then two, on SQLite)', () => {
   it('follows a change of the shard count, and hands every shard back on shutdown', async () => {
     const app = await start(2);
     await waitFor('two shards associated', () => allAssociated(app, 2), WAIT_MS);
+    await expect(shards(app).setShardCount(0)).rejects.toThrow(/shard count must be an integer from 1 to 20000/);
     await shards(app).setShardCount(4);
     await waitFor('four shards associated', () => allAssociated(app, 4) && enabledShards().length === 4, WAIT_MS);
     await shards(app).setShardCount(1);

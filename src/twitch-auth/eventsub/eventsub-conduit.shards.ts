@@ -2,9 +2,11 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
+import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { ConduitShardStore, type ConduitShardLease } from '../storage/conduit-shard-store.interface.js';
 import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
+import { MAX_CONDUIT_SHARDS } from './eventsub-conduit.options.js';
 import { ConduitShard, type ConduitShardContext } from './eventsub-conduit.shard.js';
 import type { EventSubConduitStatus } from './eventsub-conduit.types.js';
 import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
@@ -95,6 +97,11 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
    * instance re-balances at its next round (this one at once).
    */
   async setShardCount(count: number): Promise<void> {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_CONDUIT_SHARDS) {
+      throw new TwitchAuthConfigError(
+        `A conduit's shard count must be an integer from 1 to ${MAX_CONDUIT_SHARDS} (Twitch's limit); got ${String(count)}.`,
+      );
+    }
     const conduitId = await this.locator.conduitId();
     await this.locator.helix.setShardCount(conduitId, count);
     await this.store.setShardCount(conduitId, count);
