@@ -62,6 +62,13 @@ export interface EventSubWebSocketOptions {
    * socket is dead and is replaced. Default 10 (Twitch's default).
    */
   keepaliveTimeoutSeconds?: number;
+  /**
+   * Create the stored WebSocket subscriptions again at boot. Default true.
+   * Every instance that does opens its own sockets for them: with several
+   * instances on one database, leave it true on one and set it false on the
+   * others (see "Several instances" in docs/eventsub.md).
+   */
+  restoreAtBoot?: boolean;
 }
 
 /**
@@ -222,7 +229,7 @@ export interface ResolvedTwitchAuthOptions {
     | (Required<Omit<EventSubOptions, 'publicUrl' | 'secret' | 'webSocket' | 'conduit'>> & { secret: string; publicUrl: string | null })
     | null;
   /** The WebSocket transport's options, always set. */
-  eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number };
+  eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number; restoreAtBoot: boolean };
   /** `eventSub.conduit` resolved; null when the app uses no conduit. */
   eventSubConduit: ResolvedEventSubConduitOptions | null;
   maintenance: Required<MaintenanceOptions>;
@@ -490,7 +497,9 @@ function resolveEventSubWebSocket(e: EventSubOptions | undefined): ResolvedTwitc
     );
   }
   const maxAge = timerSeconds(positive(e?.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'), 'eventSub.maxMessageAgeSeconds');
-  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge };
+  const restoreAtBoot = e?.webSocket?.restoreAtBoot ?? true;
+  if (typeof restoreAtBoot !== 'boolean') throw new TwitchAuthConfigError('eventSub.webSocket.restoreAtBoot must be true or false.');
+  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge, restoreAtBoot };
 }
 
 function requireWebSocketUrl(value: string, option: string): void {

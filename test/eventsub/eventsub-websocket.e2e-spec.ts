@@ -1,4 +1,5 @@
 import {
+  EventSubNotConfiguredError,
   EventSubService,
   EventSubWebSocketLimitError,
   MissingScopesError,
@@ -96,14 +97,24 @@ describe('EventSub over WebSocket (user tokens) against FakeTwitch', () => {
     expect(creates()).toEqual([]);
   });
 
+  it('a webhook subscription in a WebSocket-only app still fails with the clear configuration error', async () => {
+    const error = await caught(service.subscribe('stream.online', '1', { broadcaster_user_id: '1' }));
+    expect(error).toBeInstanceOf(EventSubNotConfiguredError);
+    expect(error.message).toMatch(/pass eventSub: \{ secret, publicUrl \}/);
+    expect(creates()).toEqual([]);
+  });
+
   it('session_reconnect in the middle of 1,000 messages: none lost, none twice, nothing re-created', async () => {
     const userId = await user();
     await service.subscribe('channel.follow', '2', follow(userId), { transport: 'websocket', userId });
     const [session] = openSessions();
     const sent: Promise<{ messageIds: string[] }>[] = [];
     for (let n = 0; n < 1000; n++) {
-      sent.push(fake.publishEventSub('channel.follow', '2', followEvent(n, userId)));
-      if (n === 500) fake.reconnectEventSubSession(session.sessionId);
+      const publishing = fake.publishEventSub('channel.follow', '2', followEvent(n, userId));
+      sent.push(publishing);
+      if (n === 300) fake.reconnectEventSubSession(session.sessionId);
+      // After the reconnect, one message per turn of the event loop (sockets get to run): the switch happens while the stream goes on.
+      if (n >= 300) await new Promise((resolve) => setImmediate(resolve));
     }
     const ids = (await Promise.all(sent)).flatMap((r) => r.messageIds);
     expect(ids).toHaveLength(1000);
@@ -111,9 +122,15 @@ describe('EventSub over WebSocket (user tokens) against FakeTwitch', () => {
     const received = listener.follows.map((f) => f.messageId);
     expect(new Set(received).size).toBe(received.length);
     expect(new Set(received)).toEqual(new Set(ids));
+    await eventually(() => fake.eventSubSessions()[0].status === 'closed', WAIT_MS);
     const sessions = fake.eventSubSessions();
     expect(sessions).toHaveLength(2);
     expect(sessions[1].reconnectedFrom).toBe(session.sessionId);
+    // Both sockets carried part of the stream.
+    const bySession = new Map<string, number>();
+    for (const d of fake.eventSubDeliveries()) bySession.set(d.sessionId!, (bySession.get(d.sessionId!) ?? 0) + 1);
+    expect(bySession.get(sessions[0].sessionId)).toBeGreaterThan(300);
+    expect(bySession.get(sessions[1].sessionId)).toBeGreaterThan(0);
     expect(creates()).toHaveLength(1);
   });
 

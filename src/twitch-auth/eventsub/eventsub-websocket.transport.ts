@@ -105,8 +105,9 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     return this.users.get(userId)?.sessionIds() ?? [];
   }
 
-  /** Starts creating the stored subscriptions again, without holding up the app's start. */
+  /** Starts creating the stored subscriptions again (unless `restoreAtBoot` is false), without holding up the app's start. */
   onApplicationBootstrap(): void {
+    if (!this.options.eventSubWebSocket.restoreAtBoot) return;
     void this.restore().catch((error) =>
       this.logger.error(`Could not read the stored EventSub WebSocket subscriptions: ${describe(error)}`),
     );
@@ -126,8 +127,8 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     for (const row of stored) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
     this.logger.log(
       `Creating ${stored.length} stored EventSub WebSocket subscription(s) of ${byUser.size} user(s) again. ` +
-        'Every instance sharing this storage does the same and opens its own sockets: run the WebSocket transport on one instance ' +
-        '(see "Choose your transport" in docs/eventsub.md).',
+        'Every instance sharing this storage with eventSub.webSocket.restoreAtBoot on does the same and opens its own sockets: ' +
+        'leave it on for one instance only (see "Several instances" in docs/eventsub.md).',
     );
     await Promise.all(
       [...byUser].map(async ([userId, rows]) => {
