@@ -4,6 +4,7 @@ import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import type { TokenRepository } from './storage/token-repository.interface.js';
 import type { TokenSource } from './tokens/token-source.interface.js';
 import {
+  checkConduitWebhook,
   resolveConduitOptions,
   type EventSubConduitOptions,
   type ResolvedEventSubConduitOptions,
@@ -322,6 +323,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
   const eventSubConduit = resolveConduitOptions(options.eventSub?.conduit);
+  checkConduitWebhook(eventSubConduit, eventSub);
   const encryption = resolveEncryption(options);
   const resolved = {
     clientId,

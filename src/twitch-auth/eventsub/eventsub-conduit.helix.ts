@@ -65,17 +65,41 @@ export class EventSubConduitHelix {
     conduitId: string,
     shards: readonly { shardId: number; sessionId: string }[],
   ): Promise<ConduitShardRefusal[]> {
+    return this.patchShards(
+      conduitId,
+      shards.map((shard) => ({ id: String(shard.shardId), transport: { method: 'websocket', session_id: shard.sessionId } })),
+    );
+  }
+
+  private async patchShards(
+    conduitId: string,
+    shards: { id: string; transport: Record<string, string> }[],
+  ): Promise<ConduitShardRefusal[]> {
     const response = await this.helix.requestWithAppToken({
       method: 'PATCH',
       path: '/eventsub/conduits/shards',
-      json: {
-        conduit_id: conduitId,
-        shards: shards.map((shard) => ({ id: String(shard.shardId), transport: { method: 'websocket', session_id: shard.sessionId } })),
-      },
+      json: { conduit_id: conduitId, shards },
     });
     if (response.status !== 202 && response.status !== 200) throw helixFailure(response, 'PATCH /eventsub/conduits/shards');
     const errors = (response.body as { errors?: { id?: unknown; message?: unknown }[] } | null)?.errors ?? [];
     return errors.map((error) => ({ shardId: Number(error.id), message: String(error.message ?? 'refused') }));
+  }
+
+  /**
+   * `PATCH /eventsub/conduits/shards`: points shards at a webhook callback
+   * (Twitch verifies it with a challenge first). Returns the shards Twitch refused.
+   */
+  async associateWebhookShards(
+    conduitId: string,
+    shards: readonly { shardId: number; callback: string; secret: string }[],
+  ): Promise<ConduitShardRefusal[]> {
+    return this.patchShards(
+      conduitId,
+      shards.map((shard) => ({
+        id: String(shard.shardId),
+        transport: { method: 'webhook', callback: shard.callback, secret: shard.secret },
+      })),
+    );
   }
 
   /** The number of this app's subscriptions (`total` of `GET /eventsub/subscriptions`), for the `'auto'` shard count. */

@@ -30,6 +30,12 @@ export interface EventSubConduitOptions {
   leaseSeconds?: number;
   /** How often leases are renewed and the shards re-balanced. Default 10; less than half of `leaseSeconds`. */
   renewSeconds?: number;
+  /**
+   * What carries a shard: `'websocket'` (default), one socket per shard held;
+   * or `'webhook'`, the shards held point at this app's callback (needs
+   * `eventSub.secret` and `eventSub.publicUrl`; messages come in through the webhook receiver).
+   */
+  transport?: 'websocket' | 'webhook';
 }
 
 /** `eventSub.conduit` with every default filled in. */
@@ -40,6 +46,7 @@ export interface ResolvedEventSubConduitOptions {
   maxShardsPerInstance: number;
   leaseSeconds: number;
   renewSeconds: number;
+  transport: 'websocket' | 'webhook';
 }
 
 /** Checks `eventSub.conduit` and fills its defaults; null when absent. */
@@ -79,7 +86,21 @@ export function resolveConduitOptions(conduit: EventSubConduitOptions | undefine
       `eventSub.conduit.renewSeconds (${renewSeconds}) must be less than half of leaseSeconds (${leaseSeconds}), so one late renewal does not lose a shard: lower renewSeconds or raise leaseSeconds.`,
     );
   }
-  return { id, name, shardCount, maxShardsPerInstance, leaseSeconds, renewSeconds };
+  const transport = conduit.transport ?? 'websocket';
+  if (transport !== 'websocket' && transport !== 'webhook') {
+    throw new TwitchAuthConfigError(`eventSub.conduit.transport must be 'websocket' or 'webhook'; got ${JSON.stringify(transport)}.`);
+  }
+  return { id, name, shardCount, maxShardsPerInstance, leaseSeconds, renewSeconds, transport };
+}
+
+/** Webhook shards point at this app's callback, so it must exist and be reachable: refuses a configuration that cannot work. */
+export function checkConduitWebhook(conduit: ResolvedEventSubConduitOptions | null, webhook: { publicUrl: string | null } | null): void {
+  if (conduit?.transport !== 'webhook') return;
+  if (!webhook || !webhook.publicUrl) {
+    throw new TwitchAuthConfigError(
+      "eventSub.conduit.transport 'webhook' points the shards at this app's callback: set eventSub.secret and eventSub.publicUrl (the public HTTPS origin Twitch reaches the app at), or use transport 'websocket'.",
+    );
+  }
 }
 
 function seconds(value: number, option: string): number {

@@ -8,6 +8,21 @@ import {
   type EventSubWebSocketLoss,
 } from './eventsub-websocket.connection.js';
 
+/** A shard this instance holds, whatever carries it (a socket, or the webhook callback). */
+export interface HeldConduitShard {
+  readonly shardId: number;
+  /** True while Twitch delivers the shard's messages here. */
+  readonly associated: boolean;
+  /** When the shard was last associated (ms since the epoch), or null while it is not. */
+  readonly associatedAt: number | null;
+  /** Associates the shard (opening its socket first, if it has one). */
+  start(): void;
+  /** Associates it again (Twitch reported it disabled). */
+  reassociate(): void;
+  /** Stops carrying the shard. */
+  close(): void;
+}
+
 /** What every shard of one instance shares. */
 export interface ConduitShardContext {
   conduitId: string;
@@ -22,7 +37,7 @@ export interface ConduitShardContext {
   /** Every message of the shard's socket. */
   deliver(delivery: EventSubWebSocketDelivery): void;
   /** Called after each successful association. */
-  associated(shard: ConduitShard): void;
+  associated(shard: HeldConduitShard): void;
   logger: { warn(message: string): void; log(message: string): void; debug?(message: string): void };
 }
 
@@ -32,7 +47,7 @@ export interface ConduitShardContext {
  * again with backoff whenever it is lost, and associated again each time
  * (a new socket is a new session).
  */
-export class ConduitShard {
+export class ConduitShard implements HeldConduitShard {
   private connection: EventSubWebSocketConnection | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private failures = 0;

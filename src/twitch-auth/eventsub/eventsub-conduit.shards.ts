@@ -7,7 +7,8 @@ import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { ConduitShardStore, type ConduitShardLease } from '../storage/conduit-shard-store.interface.js';
 import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
 import { MAX_CONDUIT_SHARDS } from './eventsub-conduit.options.js';
-import { ConduitShard, type ConduitShardContext } from './eventsub-conduit.shard.js';
+import { ConduitShard, type ConduitShardContext, type HeldConduitShard } from './eventsub-conduit.shard.js';
+import { ConduitWebhookShard } from './eventsub-conduit.webhook-shard.js';
 import type { EventSubConduitStatus } from './eventsub-conduit.types.js';
 import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
 import type { EventSubWebSocketDelivery } from './eventsub-websocket.connection.js';
@@ -33,9 +34,9 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
   /** This instance's lease owner id (host, pid and a random part, so a restart is a new owner). */
   readonly owner = `${hostname().slice(0, 80)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly logger = new Logger('TwitchAuth');
-  private readonly shards = new Map<number, ConduitShard>();
+  private readonly shards = new Map<number, HeldConduitShard>();
   /** Shards handed back whose socket stays open until the new holder associated them. */
-  private readonly draining = new Map<number, { shard: ConduitShard; until: number }>();
+  private readonly draining = new Map<number, { shard: HeldConduitShard; until: number }>();
   private conduitId: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
@@ -170,7 +171,11 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
       if (this.shards.has(shardId) || this.stopped) continue;
       this.draining.get(shardId)?.shard.close();
       this.draining.delete(shardId);
-      const shard = new ConduitShard(shardId, this.shardContext(conduitId));
+      const context = this.shardContext(conduitId);
+      const shard =
+        options.transport === 'webhook'
+          ? new ConduitWebhookShard(shardId, context, { callback: this.eventSub.callbackUrl, secret: this.options.eventSub!.secret })
+          : new ConduitShard(shardId, context);
       this.shards.set(shardId, shard);
       shard.start();
     }
