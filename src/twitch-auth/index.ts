@@ -224,7 +224,12 @@ export type {
   SentChatMessage,
 } from './helix/helix.types.js';
 export type { TwitchHttpResponse } from './twitch/twitch-http.js';
-export type { WireCreateEventSubSubscription, WireEventSubSubscriptionList } from './twitch/eventsub-wire.types.js';
+export type {
+  WireCreateEventSubSubscription,
+  WireEventSubSubscriptionList,
+  WireEventSubNotificationBody,
+  WireEventSubRevocationBody,
+} from './twitch/eventsub-wire.types.js';
 
 // Scheduling: hourly validation and refresh before expiry, on a timer, across instances; health for @nestjs/terminus
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';
