@@ -1,3 +1,5 @@
+import type { ConduitFailoverPlan } from './suites/conduit-failover.suite.js';
+
 /** Sizes, rounds and durations of one run; `--quick` shrinks them for a smoke check. */
 export interface BenchPlan {
   quick: boolean;
@@ -8,6 +10,7 @@ export interface BenchPlan {
   b4: { sizes: number[]; due: number; rounds: number; concurrency: number };
   b5: { users: number };
   b6: { messages: number; rounds: number };
+  b7: ConduitFailoverPlan;
   b8: { calls: number; concurrency: number; rounds: number };
   b8b: { calls: number; points: number; windowMs: number; rounds: number };
 }
@@ -23,6 +26,7 @@ export function planFor(quick: boolean): BenchPlan {
         b4: { sizes: [1_000, 10_000, 100_000], due: 1_000, rounds: 1, concurrency: 8 },
         b5: { users: 100_000 },
         b6: { messages: 5_000, rounds: 1 },
+        b7: { runs: 1, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 1 },
       }
@@ -35,6 +39,7 @@ export function planFor(quick: boolean): BenchPlan {
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
         b6: { messages: 20_000, rounds: 8 },
+        b7: { runs: 3, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 5 },
       };

@@ -17,6 +17,7 @@ import { runB5 } from './suites/heap.suite.js';
 import { runB1, runB1s } from './suites/hot-path.suite.js';
 import { runB4 } from './suites/maintenance-tick.suite.js';
 import { runB2, runB2x } from './suites/refresh-storm.suite.js';
+import { runB7 } from './suites/conduit-failover.suite.js';
 import { runB8 } from './suites/helix-calls.suite.js';
 import { runB8b } from './suites/helix-pacing.suite.js';
 import { runB6 } from './suites/eventsub-websocket.suite.js';
@@ -39,6 +40,7 @@ const SUITES: Suite[] = [
   { id: 'B4', run: (plan) => runB4(plan.b4, plan.quick) },
   { id: 'B5', run: (plan) => runB5(plan.b5) },
   { id: 'B6', run: (plan) => runB6(plan.b6) },
+  { id: 'B7', run: (plan) => runB7(plan.b7) },
   { id: 'B8', run: (plan) => runB8(plan.b8) },
   { id: 'B8b', run: (plan) => runB8b(plan.b8b) },
 ];

@@ -106,6 +106,9 @@ export type {
 export { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
 export { ClaimStore } from './storage/claim-store.interface.js';
 export { InMemoryClaimStore, IN_MEMORY_CLAIM_LIMIT } from './storage/in-memory-claim.store.js';
+export { ConduitShardStore } from './storage/conduit-shard-store.interface.js';
+export type { ConduitShardLease } from './storage/conduit-shard-store.interface.js';
+export { InMemoryConduitShardStore } from './storage/in-memory-conduit-shard.store.js';
 export * from './storage/typeorm/index.js';
 
 // OAuth: browser authorization-code flow (built-in routes, or your own controller with OAuthStateService)
@@ -191,6 +194,16 @@ export type {
   ChannelChatMessageEvent,
   ChatMessageFragment,
 } from './eventsub/eventsub.types.js';
+// EventSub conduits: shards spread across the instances sharing the database
+export { EventSubConduitShards, SUBSCRIPTIONS_PER_AUTO_SHARD } from './eventsub/eventsub-conduit.shards.js';
+export { MAX_CONDUIT_SHARDS, MIN_CONDUIT_LEASE_SECONDS } from './eventsub/eventsub-conduit.options.js';
+export type { EventSubConduitOptions, ResolvedEventSubConduitOptions } from './eventsub/eventsub-conduit.options.js';
+export type { EventSubConduitStatus } from './eventsub/eventsub-conduit.types.js';
+export {
+  EventSubConduitError,
+  EventSubConduitNotFoundError,
+  EventSubConduitNotConfiguredError,
+} from './eventsub/eventsub-conduit.errors.js';
 export { TwitchHelixClient } from './twitch/helix.client.js';
 export type { HelixRequest, HelixAnswer, CreateEventSubSubscriptionOutcome } from './twitch/helix.client.js';
 
@@ -223,7 +236,7 @@ export type {
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';
 export type { MaintenanceStatus, MaintenanceTickSummary, MaintenanceTotals, MaintenanceBacklog } from './scheduling/maintenance.types.js';
 export { TwitchAuthHealthIndicator } from './scheduling/twitch-auth.health.js';
-export type { TwitchAuthHealthDetails } from './scheduling/twitch-auth.health.js';
+export type { TwitchAuthHealthDetails, TwitchAuthConduitHealth } from './scheduling/twitch-auth.health.js';
 export { isTokenBacklogCounter } from './scheduling/token-backlog.js';
 export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from './scheduling/token-backlog.js';
 

@@ -15,6 +15,9 @@ import {
 import type { TwitchAuthModuleParts, TwitchAuthModulePartsFactory, TwitchAuthRoutes } from './twitch-auth.module-parts.js';
 import { ClaimStore } from './storage/claim-store.interface.js';
 import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
+import { ConduitShardStore } from './storage/conduit-shard-store.interface.js';
+import { InMemoryConduitShardStore } from './storage/in-memory-conduit-shard.store.js';
+import { TypeOrmConduitShardStore } from './storage/typeorm/typeorm-conduit-shard.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
 import { EventSubSubscriptionStore } from './storage/eventsub-subscription-store.interface.js';
 import { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
@@ -164,6 +167,8 @@ export class TwitchAuthModule {
       },
       repositoryProvider(storage),
       claimStoreProvider(storage),
+      // Shards are shared through the database only with 'typeorm'; otherwise this instance holds them all (up to its cap).
+      { provide: ConduitShardStore, useClass: storage === 'typeorm' ? TypeOrmConduitShardStore : InMemoryConduitShardStore },
       eventSubSubscriptionStoreProvider(storage),
       TwitchAuthEventPublisher,
       TokenStore,
@@ -183,6 +188,7 @@ export class TwitchAuthModule {
       TokenKeyRotator,
       TokenRepository,
       ClaimStore,
+      ConduitShardStore,
       TwitchIdentityClient,
       TWITCH_AUTH_RESOLVED_OPTIONS,
     ];

@@ -3,6 +3,12 @@ import type { Type } from '@nestjs/common';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import type { TokenRepository } from './storage/token-repository.interface.js';
 import type { TokenSource } from './tokens/token-source.interface.js';
+import {
+  checkConduitWebhook,
+  resolveConduitOptions,
+  type EventSubConduitOptions,
+  type ResolvedEventSubConduitOptions,
+} from './eventsub/eventsub-conduit.options.js';
 import { checkTickSeconds, requestTimeoutMs, timerMs, timerSeconds } from './twitch-auth.option-bounds.js';
 
 /** Options of the OAuth routes (`OAuthController`). */
@@ -97,6 +103,8 @@ export interface EventSubOptions {
   bodyTimeoutMs?: number;
   /** The WebSocket transport. */
   webSocket?: EventSubWebSocketOptions;
+  /** Receive subscriptions through a conduit whose shards are spread across instances; see `EventSubConduitOptions`. */
+  conduit?: EventSubConduitOptions;
 }
 
 /** Options of the scheduled validate-and-refresh provider. */
@@ -218,9 +226,13 @@ export interface ResolvedTwitchAuthOptions {
   acceptPlaintextTokens: boolean;
   oauth: Required<Omit<OAuthRouteOptions, 'successRedirect'>> & { successRedirect: string | null };
   /** The webhook receiver's options; null without `eventSub.secret`. */
-  eventSub: (Required<Omit<EventSubOptions, 'publicUrl' | 'secret' | 'webSocket'>> & { secret: string; publicUrl: string | null }) | null;
+  eventSub:
+    | (Required<Omit<EventSubOptions, 'publicUrl' | 'secret' | 'webSocket' | 'conduit'>> & { secret: string; publicUrl: string | null })
+    | null;
   /** The WebSocket transport's options, always set. */
   eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number; restoreAtBoot: boolean };
+  /** `eventSub.conduit` resolved; null when the app uses no conduit. */
+  eventSubConduit: ResolvedEventSubConduitOptions | null;
   maintenance: Required<MaintenanceOptions>;
   token: { accessToken: string; refreshToken: string | null } | null;
   /** The `bot` option, with the `oauth.scopeSets` name of its scopes (null when the routes are off). */
@@ -310,6 +322,8 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
   requireHttpUrl(twitch.idBaseUrl, 'twitch.idBaseUrl');
   requireHttpUrl(twitch.helixBaseUrl, 'twitch.helixBaseUrl');
 
+  const eventSubConduit = resolveConduitOptions(options.eventSub?.conduit);
+  checkConduitWebhook(eventSubConduit, eventSub);
   const encryption = resolveEncryption(options);
   const resolved = {
     clientId,
@@ -320,6 +334,7 @@ export function resolveTwitchAuthOptions(options: TwitchAuthModuleOptions): Reso
     oauth,
     eventSub,
     eventSubWebSocket,
+    eventSubConduit,
     maintenance,
     token,
     bot,

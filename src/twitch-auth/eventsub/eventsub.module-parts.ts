@@ -4,10 +4,13 @@ import type { TwitchAuthModulePartsFactory } from '../twitch-auth.module-parts.j
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TwitchHelixClient } from '../twitch/helix.client.js';
+import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
+import { EventSubConduitShards } from './eventsub-conduit.shards.js';
 import { EventSubDeduplicator } from './eventsub-deduplicator.js';
 import { EVENTSUB_DIRECT_PATH, EventSubDirectRoute } from './eventsub-direct-route.js';
 import { EventSubDispatcher } from './eventsub-dispatcher.js';
 import { EventSubReceiver } from './eventsub-receiver.js';
+import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
 import { EventSubTokenRevoker } from './eventsub-token-revoker.js';
 import { EventSubVerifier } from './eventsub-signature.js';
 import { EventSubWebSocketTransport } from './eventsub-websocket.transport.js';
@@ -44,17 +47,20 @@ export const eventSubModuleParts: TwitchAuthModulePartsFactory = (routes) => {
     EventSubTokenRevoker,
     EventSubWebSocketTransport,
     EventSubService,
+    EventSubConduitLocator,
+    EventSubSocketDelivery,
+    EventSubConduitShards,
   ];
-  if (!routes.eventSub) return { providers, exports: [EventSubService, TwitchHelixClient] };
+  if (!routes.eventSub) return { providers, exports: [EventSubService, TwitchHelixClient, EventSubConduitShards] };
   if (routes.eventSub.mount === 'direct') {
     return {
       providers: [...providers, EventSubReceiver, { provide: EVENTSUB_DIRECT_PATH, useValue: routes.eventSub.path }, EventSubDirectRoute],
-      exports: [EventSubService, TwitchHelixClient],
+      exports: [EventSubService, TwitchHelixClient, EventSubConduitShards],
     };
   }
   return {
     providers: [...providers, EventSubReceiver],
     controllers: [createEventSubController(routes)],
-    exports: [EventSubService, TwitchHelixClient],
+    exports: [EventSubService, TwitchHelixClient, EventSubConduitShards],
   };
 };

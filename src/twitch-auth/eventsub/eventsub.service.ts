@@ -3,6 +3,7 @@ import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchAuthError } from '../twitch-auth.errors.js';
 import { TwitchHelixClient } from '../twitch/helix.client.js';
+import { EventSubConduitLocator } from './eventsub-conduit.locator.js';
 import { EventSubWebSocketTransport } from './eventsub-websocket.transport.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
 import { EventSubNotConfiguredError, EventSubPublicUrlMissingError, EventSubSubscriptionError } from './eventsub.errors.js';
@@ -16,8 +17,8 @@ import type {
 
 /** Options of `EventSubService.subscribe`. */
 export interface EventSubSubscribeOptions {
-  /** Default `'webhook'`. */
-  transport?: 'webhook' | 'websocket';
+  /** Default `'webhook'`; `'conduit'` needs `eventSub.conduit`. */
+  transport?: 'webhook' | 'websocket' | 'conduit';
   /** WebSocket: whose token and sockets to use (the user the condition names). */
   userId?: string;
   /** WebSocket: scopes to check on the user's token first (default: the type's known scopes). */
@@ -42,11 +43,13 @@ const LIVE_STATUSES: ReadonlySet<string> = new Set(['enabled', 'webhook_callback
 export class EventSubService {
   private readonly logger = new Logger('TwitchAuth');
 
+  /** Built by Nest's injector. @internal */
   constructor(
     private readonly helix: TwitchHelixClient,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
     @Inject(EVENTSUB_MOUNTED_PATH) private readonly mountedPath: string | null,
     private readonly webSocket: EventSubWebSocketTransport,
+    private readonly conduit: EventSubConduitLocator,
   ) {}
 
   /** The callback URL Twitch is given: `publicUrl` + the mounted callback path. */
@@ -65,6 +68,8 @@ export class EventSubService {
    * its scopes (`MissingScopesError`) and Twitch's limits
    * (`EventSubWebSocketLimitError`), and stores it so a restart creates it
    * again. `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
+   * `{ transport: 'conduit' }` creates it on the app's conduit
+   * (`eventSub.conduit`, found or created on first use) with the app token.
    */
   async subscribe(
     type: string,
@@ -76,7 +81,7 @@ export class EventSubService {
       const userId = requireUserId(options.userId);
       return (await this.webSocket.subscribe(userId, { type, version, condition, scopes: options.scopes })).subscription;
     }
-    return (await this.create({ type, version, condition })).subscription;
+    return (await this.create({ type, version, condition }, options.transport === 'conduit' ? 'conduit' : 'webhook')).subscription;
   }
 
   /**
@@ -151,18 +156,27 @@ export class EventSubService {
     return result;
   }
 
-  private async create(spec: EventSubSubscriptionSpec): Promise<{ subscription: EventSubSubscription; created: boolean }> {
-    const callback = this.callbackUrl;
+  private async create(
+    spec: EventSubSubscriptionSpec,
+    method: 'webhook' | 'conduit' = 'webhook',
+  ): Promise<{ subscription: EventSubSubscription; created: boolean }> {
+    const conduitId = method === 'conduit' ? await this.conduit.conduitId() : null;
+    const callback = conduitId === null ? this.callbackUrl : null;
     const outcome = await this.helix.createEventSubSubscription({
       type: spec.type,
       version: spec.version,
       condition: spec.condition,
-      transport: { method: 'webhook', callback, secret: this.options.eventSub!.secret },
+      transport:
+        conduitId !== null
+          ? { method: 'conduit', conduit_id: conduitId }
+          : { method: 'webhook', callback: callback!, secret: this.options.eventSub!.secret },
     });
     if (outcome.created) {
       const subscription = outcome.list.data[0];
       if (!subscription) throw new EventSubSubscriptionError(`Twitch accepted the ${spec.type} subscription but returned no subscription.`);
-      this.logger.log(`Subscribed to EventSub ${spec.type} v${spec.version} (${subscription.id}); Twitch now verifies the callback.`);
+      this.logger.log(
+        `Subscribed to EventSub ${spec.type} v${spec.version} (${subscription.id})${callback === null ? ' on the conduit' : '; Twitch now verifies the callback'}.`,
+      );
       return { subscription: toEventSubSubscription(subscription), created: true };
     }
     const existing = await this.list({ type: spec.type });

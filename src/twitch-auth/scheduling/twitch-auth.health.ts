@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { EventSubConduitShards } from '../eventsub/eventsub-conduit.shards.js';
 import type { HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
 import type { MaintenanceBacklog } from './maintenance.types.js';
 import { TwitchAuthMaintenance } from './twitch-auth-maintenance.js';
@@ -19,8 +20,26 @@ export interface TwitchAuthHealthDetails {
   lastTickFailures: number;
   /** Whether this instance's timer is overdue to start a tick. */
   stalled: boolean;
+  /** The conduit shards this instance holds; absent without `eventSub.conduit`. */
+  conduit?: TwitchAuthConduitHealth;
   /** One sentence on what is wrong; absent when all is well. */
   message?: string;
+}
+
+/** The conduit part of `TwitchAuthHealthDetails`. */
+export interface TwitchAuthConduitHealth {
+  conduitId: string | null;
+  /** Shard ids this instance holds. */
+  shardsHeld: number[];
+  /** Held shards not associated with Twitch right now (their socket is being opened again). */
+  shardsDisabled: number[];
+  /** When this instance last associated a shard (ISO 8601), or null. */
+  lastAssociationAt: string | null;
+  /** Live instances sharing the conduit and its shard count, as of the last round. */
+  instances: number;
+  shardCount: number;
+  /** Why the last round of leases failed, or null. */
+  lastError: string | null;
 }
 
 /**
@@ -39,7 +58,10 @@ export interface TwitchAuthHealthDetails {
  */
 @Injectable()
 export class TwitchAuthHealthIndicator {
-  constructor(private readonly maintenance: TwitchAuthMaintenance) {}
+  constructor(
+    private readonly maintenance: TwitchAuthMaintenance,
+    @Optional() @Inject(EventSubConduitShards) private readonly conduit: EventSubConduitShards | null = null,
+  ) {}
 
   /** The indicator function for `HealthCheckService.check`. */
   async isHealthy<const Key extends string = 'twitch-auth'>(key: Key = 'twitch-auth' as Key): Promise<HealthIndicatorResult<Key>> {
@@ -61,6 +83,18 @@ export class TwitchAuthHealthIndicator {
       lastTickFailures: status.lastTick?.failed ?? 0,
       stalled: this.maintenance.isStalled(),
     };
+    const conduit = this.conduit?.status();
+    if (conduit?.enabled) {
+      details.conduit = {
+        conduitId: conduit.conduitId,
+        shardsHeld: conduit.shardsHeld,
+        shardsDisabled: conduit.shardsDisabled,
+        lastAssociationAt: conduit.lastAssociationAt?.toISOString() ?? null,
+        instances: conduit.instances,
+        shardCount: conduit.shardCount,
+        lastError: conduit.lastError,
+      };
+    }
     const problem = downReason(details);
     if (problem) return result(key, 'down', { ...details, message: problem });
     const impairment = degradedReason(details);
@@ -85,5 +119,7 @@ function downReason(d: TwitchAuthHealthDetails): string | null {
 function degradedReason(d: TwitchAuthHealthDetails): string | null {
   if (d.reauthRequired) return `${d.reauthRequired} user(s) must authorize the app again.`;
   if (d.lastTickFailures) return `${d.lastTickFailures} token(s) failed in the last tick and are retried with backoff.`;
+  if (d.conduit?.lastError) return `Conduit shard leases could not be renewed: ${d.conduit.lastError}`;
+  if (d.conduit?.shardsDisabled.length) return `Conduit shard(s) ${d.conduit.shardsDisabled.join(', ')} are not associated with Twitch.`;
   return null;
 }

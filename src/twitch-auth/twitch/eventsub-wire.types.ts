@@ -88,7 +88,7 @@ export interface WireCreateEventSubSubscription {
   type: string;
   version: string;
   condition: Record<string, string>;
-  transport: { method: 'webhook'; callback: string; secret: string };
+  transport: { method: 'webhook'; callback: string; secret: string } | { method: 'conduit'; conduit_id: string };
 }
 
 /** Answer of `POST` (202) and `GET /eventsub/subscriptions`. */

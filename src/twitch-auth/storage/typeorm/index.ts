@@ -12,6 +12,9 @@ export { TypeOrmClaimStore } from './typeorm-claim.store.js';
 export { TwitchEventSubSubscriptionEntity } from './twitch-eventsub-subscription.entity.js';
 export { CreateTwitchEventSubSubscriptions1795400000000 } from './migrations/1795400000000-CreateTwitchEventSubSubscriptions.js';
 export { TypeOrmEventSubSubscriptionStore } from './typeorm-eventsub-subscription.store.js';
+export { TwitchConduitShardEntity, TwitchConduitMemberEntity, TwitchConduitEntity } from './twitch-conduit-shard.entity.js';
+export { CreateTwitchConduitShards1795410000000 } from './migrations/1795410000000-CreateTwitchConduitShards.js';
+export { TypeOrmConduitShardStore } from './typeorm-conduit-shard.store.js';
 export {
   initializeTwitchAuthDataSource,
   runMigrationsExclusively,
