@@ -1,9 +1,8 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TokenService } from '../tokens/token.service.js';
-import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { helixFailure } from '../twitch/helix.client.js';
 import { TwitchRateLimitError } from '../twitch/twitch.errors.js';
 import type { WireEventSubSubscription, WireEventSubSubscriptionList } from '../twitch/eventsub-wire.types.js';
@@ -12,9 +11,7 @@ import {
   eventSubSubscriptionKey,
   type StoredEventSubSubscription,
 } from '../storage/eventsub-subscription-store.interface.js';
-import { EventSubDeduplicator } from './eventsub-deduplicator.js';
-import { EventSubDispatcher } from './eventsub-dispatcher.js';
-import { USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
+import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
 import {
   EventSubWebSocketConnection,
   type EventSubWebSocketDelivery,
@@ -45,17 +42,16 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
   private readonly logger = new Logger('TwitchAuth');
   private readonly users = new Map<string, EventSubUserSockets>();
   private closed = false;
-  private readonly onMessage = (delivery: EventSubWebSocketDelivery) => void this.receive(delivery);
+  private readonly onMessage = (delivery: EventSubWebSocketDelivery) => void this.delivery.deliver(delivery, this.onRevoked);
+  private readonly onRevoked = (subscriptionId: unknown) => this.revoked(subscriptionId);
 
   /** Built by Nest's injector. @internal */
   constructor(
     private readonly api: TwitchApiClient,
     private readonly tokens: TokenService,
     @Inject(EventSubSubscriptionStore) private readonly store: EventSubSubscriptionStore,
-    private readonly deduplicator: EventSubDeduplicator,
-    private readonly dispatcher: EventSubDispatcher,
+    private readonly delivery: EventSubSocketDelivery,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
-    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {}
 
   /**
@@ -226,26 +222,6 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
   private async remove(userId: string, subscriptionId: string): Promise<void> {
     const answer = await this.api.request('DELETE', '/eventsub/subscriptions', { auth: { userId }, query: { id: subscriptionId } });
     if (answer.status !== 204 && answer.status !== 404) throw helixFailure(answer, 'DELETE /eventsub/subscriptions');
-  }
-
-  private async receive(delivery: EventSubWebSocketDelivery): Promise<void> {
-    let first = true;
-    try {
-      first = await this.deduplicator.firstDelivery(delivery.messageId);
-    } catch (error) {
-      // A socket message is never sent again: dispatching it (maybe twice) beats losing it.
-      this.logger.warn(`Could not record EventSub message ${delivery.messageId} as delivered; dispatching it anyway: ${describe(error)}`);
-    }
-    this.metrics.eventSubMessage(delivery.transport, first ? 'dispatched' : 'duplicate');
-    if (!first) return;
-    const meta = { messageId: delivery.messageId, timestamp: delivery.timestamp, transport: delivery.transport };
-    if (delivery.kind === 'revocation') {
-      await this.revoked(delivery.body.subscription?.id);
-      return this.dispatcher.dispatchRevocation(delivery.body, meta);
-    }
-    const audience = this.dispatcher.notificationAudience(delivery.body);
-    if (audience === null && delivery.body.subscription.type !== USER_AUTHORIZATION_REVOKE) return;
-    return this.dispatcher.dispatchNotification(delivery.body, meta, audience);
   }
 
   /** Twitch stopped a subscription for good (grant revoked, user removed, version removed): do not create it again. */
