@@ -6,6 +6,7 @@ import {
   type StoredTokenChanges,
   type UpdateCondition,
 } from '../storage/token-repository.interface.js';
+import { hasTokenBatchOperations, type BatchedUpdate } from '../storage/token-batches.interface.js';
 import { AccessToken, type TokenInfo } from './access-token.js';
 import { TokenCipher, type TokenColumn } from './token-cipher.js';
 import { EncryptionKeyMissingError, PlaintextTokenError, TokenDecryptionError } from './token.errors.js';
@@ -58,6 +59,20 @@ export class TokenStore {
   }
 
   /**
+   * Fenced writes in one transaction when the repository has batch
+   * operations (else one `update` each); secrets are sealed, nothing is read
+   * back or upgraded. Per write, whether it landed.
+   */
+  async updateMany(writes: readonly BatchedUpdate[]): Promise<boolean[]> {
+    const sealed = writes.map((write) => ({ ...write, changes: { ...write.changes, ...this.seal(write.userId, write.changes) } }));
+    const repository = this.repository;
+    if (hasTokenBatchOperations(repository)) return repository.updateMany(sealed);
+    const landed: boolean[] = [];
+    for (const write of sealed) landed.push((await repository.update(write.userId, write.changes, write.condition)) !== null);
+    return landed;
+  }
+
+  /**
    * Rewrites `row`'s secrets with the current key unless they already are;
    * plain values are encrypted whatever `acceptPlaintextTokens` says. Only
    * writes if the row is unchanged since it was read (`version`): `'changed'`
@@ -87,6 +102,13 @@ export class TokenStore {
 
   async releaseLease(userId: string, owner: string): Promise<void> {
     await this.repository.releaseLease(userId, owner);
+  }
+
+  /** Releases `owner`'s leases of `userIds`: one statement when the repository has batch operations. */
+  async releaseLeases(userIds: readonly string[], owner: string): Promise<void> {
+    const repository = this.repository;
+    if (hasTokenBatchOperations(repository)) return repository.releaseLeases(userIds, owner);
+    for (const userId of userIds) await repository.releaseLease(userId, owner);
   }
 
   /** True when `row`'s secrets are already in the form a write would give them (false too when they do not decrypt). */
