@@ -1,3 +1,5 @@
+import type { MaintenanceScalePlan } from './suites/maintenance-scale.suite.js';
+
 /** Sizes, rounds and durations of one run; `--quick` shrinks them for a smoke check. */
 export interface BenchPlan {
   quick: boolean;
@@ -8,6 +10,7 @@ export interface BenchPlan {
   b4: { sizes: number[]; due: number; rounds: number; concurrency: number };
   b5: { users: number };
   b8: { calls: number; concurrency: number; rounds: number };
+  b9: MaintenanceScalePlan;
 }
 
 export function planFor(quick: boolean): BenchPlan {
@@ -21,6 +24,7 @@ export function planFor(quick: boolean): BenchPlan {
         b4: { sizes: [1_000, 10_000, 100_000], due: 1_000, rounds: 1, concurrency: 8 },
         b5: { users: 100_000 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
+        b9: { users: 100_000, slice: 10_000, concurrency: 32, instances: 4 },
       }
     : {
         quick: false,
@@ -31,5 +35,6 @@ export function planFor(quick: boolean): BenchPlan {
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
+        b9: { users: 1_000_000, slice: 50_000, concurrency: 32, instances: 4 },
       };
 }

@@ -18,6 +18,7 @@ import { runB1, runB1s } from './suites/hot-path.suite.js';
 import { runB4 } from './suites/maintenance-tick.suite.js';
 import { runB2, runB2x } from './suites/refresh-storm.suite.js';
 import { runB8 } from './suites/helix-calls.suite.js';
+import { runB9 } from './suites/maintenance-scale.suite.js';
 
 /** This file runs as dist/bench/bench/run.js; results go to the source tree's bench/results. */
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
@@ -37,6 +38,7 @@ const SUITES: Suite[] = [
   { id: 'B4', run: (plan) => runB4(plan.b4, plan.quick) },
   { id: 'B5', run: (plan) => runB5(plan.b5) },
   { id: 'B8', run: (plan) => runB8(plan.b8) },
+  { id: 'B9', run: (plan) => runB9(plan.b9) },
 ];
 
 interface Arguments {
