@@ -1,8 +1,8 @@
 /**
  * One instance of B9/B9m: a Nest app with TypeORM storage and maintenance
  * off (ticks are driven here), pointed at the shared database and
- * FakeTwitch. Says `ready` once booted, runs ticks when told `go` until a
- * tick finds nothing left, and answers with its counts, its CPU time during
+ * FakeTwitch. Says `ready` once booted; when told `go`, runs ticks until
+ * two in a row find nothing left (unmeasured warm-up rounds first), and answers with its counts, its CPU time during
  * the ticks (`process.cpuUsage()`, all threads) and its RSS.
  */
 import { TwitchAuthMaintenance } from '../../src/twitch-auth/index.js';
@@ -38,7 +38,11 @@ export interface InstanceResult {
 
 /** Messages between the parent and an instance. */
 export type InstanceMessage =
-  { type: 'ready' } | { type: 'go' } | { type: 'result'; value: InstanceResult } | { type: 'error'; message: string };
+  | { type: 'ready' }
+  | { type: 'warmed' }
+  | { type: 'go'; measure: boolean }
+  | { type: 'result'; value: InstanceResult }
+  | { type: 'error'; message: string };
 
 /** Ticks after the last one that did work: with several instances, one may come up empty while the others finish. */
 const IDLE_TICKS = 2;
@@ -55,20 +59,16 @@ async function main(): Promise<void> {
   });
   const maintenance = ours.app.get(TwitchAuthMaintenance);
   process.send!({ type: 'ready' } satisfies InstanceMessage);
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
-  const totals = { refreshed: 0, validated: 0, failed: 0, skipped: 0, ticks: 0, firstFailure: null as string | null };
+  const go = () =>
+    new Promise<{ measure: boolean }>((resolve) => process.once('message', (message: { measure: boolean }) => resolve(message)));
+  // Unmeasured first: JIT warm-up, connections and caches, as a long-running instance has them.
+  while (!(await go()).measure) {
+    await tickUntilIdle(maintenance);
+    process.send!({ type: 'warmed' } satisfies InstanceMessage);
+  }
   const started = Date.now();
   const cpuBefore = process.cpuUsage();
-  for (let idle = 0; idle < IDLE_TICKS;) {
-    const summary = await maintenance.runNow();
-    totals.ticks++;
-    totals.refreshed += summary.refreshed;
-    totals.validated += summary.validated;
-    totals.failed += summary.failed;
-    totals.skipped += summary.skipped;
-    totals.firstFailure ??= summary.firstFailure ?? summary.error;
-    idle = summary.refreshed + summary.validated === 0 ? idle + 1 : 0;
-  }
+  const totals = await tickUntilIdle(maintenance);
   const cpu = process.cpuUsage(cpuBefore);
   const wallMs = Date.now() - started;
   const rssMb = process.memoryUsage().rss / 2 ** 20;
@@ -83,6 +83,22 @@ async function main(): Promise<void> {
     cachedUsers,
   };
   process.send!({ type: 'result', value } satisfies InstanceMessage, () => process.exit(0));
+}
+
+/** Runs ticks until two in a row found nothing to do; the summed counts. */
+async function tickUntilIdle(maintenance: TwitchAuthMaintenance) {
+  const totals = { refreshed: 0, validated: 0, failed: 0, skipped: 0, ticks: 0, firstFailure: null as string | null };
+  for (let idle = 0; idle < IDLE_TICKS;) {
+    const summary = await maintenance.runNow();
+    totals.ticks++;
+    totals.refreshed += summary.refreshed;
+    totals.validated += summary.validated;
+    totals.failed += summary.failed;
+    totals.skipped += summary.skipped;
+    totals.firstFailure ??= summary.firstFailure ?? summary.error;
+    idle = summary.refreshed + summary.validated === 0 ? idle + 1 : 0;
+  }
+  return totals;
 }
 
 main().catch((error: unknown) => {

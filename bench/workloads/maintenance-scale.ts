@@ -54,6 +54,9 @@ const REFRESH_SHARE = 0.2;
 const CHUNK = 100_000;
 const FIRST_FILLER = 100_000_000;
 const FIRST_DUE = 900_000_000;
+const FIRST_WARM_UP = 800_000_000;
+/** Tokens each instance maintains, unmeasured, before the measured slice is made due. */
+const WARM_UP_PER_INSTANCE = 2_000;
 
 async function main(params: MaintenanceScaleParams): Promise<MaintenanceScaleResult> {
   const directory = mkdtempSync(join(tmpdir(), 'twitch-auth-b9-'));
@@ -67,10 +70,24 @@ async function main(params: MaintenanceScaleParams): Promise<MaintenanceScaleRes
     const seedSeconds = (Date.now() - started) / 1000;
     reportProgress(`${params.users.toLocaleString('en-US')} stored in ${seedSeconds.toFixed(0)} s`);
     const rounds: MaintenanceRound[] = [];
+    // The table keeps `users` rows: every slice after the first replaces as many filler rows.
+    let stored = params.users - params.slice;
+    let removed = 0;
+    const makeDue = async (count: number, firstId: number) => {
+      const surplus = Math.max(0, stored + count - params.users);
+      const fillers = Array.from({ length: surplus }, (_, i) => String(FIRST_FILLER + removed + i));
+      removed += surplus;
+      stored += count - surplus;
+      return seedDueSlice(count, firstId, fillers, databaseUrl, fake);
+    };
     for (const [round, instances] of params.rounds.entries()) {
       await fake.reset();
-      const due = await seedDueSlice(params, round, databaseUrl, fake);
-      const results = await runInstances(params, instances, databaseUrl, fake);
+      await makeDue(WARM_UP_PER_INSTANCE * instances, FIRST_WARM_UP + round * 100_000);
+      let due = { refreshDue: 0, validationDue: 0 };
+      const results = await runInstances(params, instances, databaseUrl, fake, async () => {
+        await fake.reset();
+        due = await makeDue(params.slice, FIRST_DUE + round * params.slice);
+      });
       rounds.push({ ...due, instances: results, fake: await fake.stats(), leasesLeft: await countLeases(databaseUrl) });
       reportProgress(
         `round ${round + 1}: ${instances} instance(s), ${results.map((r) => `${r.refreshed + r.validated} tokens in ${r.cpuMs.toFixed(0)} ms CPU`).join('; ')}`,
@@ -125,26 +142,21 @@ async function seedFillers(params: MaintenanceScaleParams, databaseUrl: string):
   }
 }
 
-/**
- * Makes `slice` tokens due, as if the clock had moved on, with tokens
- * FakeTwitch issued; from the second round on, as many filler rows make
- * way, so the table keeps its size.
- */
+/** Makes `count` tokens due, as if the clock had moved on, with tokens FakeTwitch issued, after removing the rows `makeWay` names. */
 async function seedDueSlice(
-  params: MaintenanceScaleParams,
-  round: number,
+  count: number,
+  firstId: number,
+  makeWay: string[],
   databaseUrl: string,
   fake: FakeTwitchProcess,
 ): Promise<{ refreshDue: number; validationDue: number }> {
   const app = await createOurApp({ databaseUrl });
   try {
     const seeder = await templateSeeder(app);
-    if (round > 0) {
-      await seeder.delete(Array.from({ length: params.slice }, (_, i) => String(FIRST_FILLER + (round - 1) * params.slice + i)));
-    }
-    const refreshDue = Math.round(params.slice * REFRESH_SHARE);
-    const validationDue = params.slice - refreshDue;
-    const dueIds = Array.from({ length: params.slice }, (_, i) => String(FIRST_DUE + round * params.slice + i));
+    await seeder.delete(makeWay);
+    const refreshDue = Math.round(count * REFRESH_SHARE);
+    const validationDue = count - refreshDue;
+    const dueIds = Array.from({ length: count }, (_, i) => String(firstId + i));
     const at = Date.now();
     for (let from = 0; from < dueIds.length; from += 10_000) {
       const issued = await fake.issue(dueIds.slice(from, from + 10_000), SCOPES);
@@ -197,6 +209,8 @@ async function runInstances(
   count: number,
   databaseUrl: string,
   fake: FakeTwitchProcess,
+  /** Runs after the instances' warm-up, before the measured ticks. */
+  beforeMeasuring: () => Promise<void>,
 ): Promise<InstanceResult[]> {
   const instanceParams: InstanceParams = {
     databaseUrl,
@@ -220,8 +234,12 @@ async function runInstances(
     });
   try {
     await Promise.all(children.map(next));
+    const warmed = children.map(next);
+    for (const child of children) child.send({ type: 'go', measure: false } satisfies InstanceMessage);
+    await Promise.all(warmed);
+    await beforeMeasuring();
     const results = children.map(next);
-    for (const child of children) child.send({ type: 'go' } satisfies InstanceMessage);
+    for (const child of children) child.send({ type: 'go', measure: true } satisfies InstanceMessage);
     return (await Promise.all(results)).map((message) => (message as { value: InstanceResult }).value);
   } finally {
     // Each exits by itself after its result (writing its CPU profile when asked to); one that does not is stopped.
