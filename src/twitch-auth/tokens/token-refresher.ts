@@ -313,12 +313,18 @@ export class TokenRefresher implements BeforeApplicationShutdown {
         failureCount: 0,
         leaseOwner: null,
       };
-      const landed = await this.group.write(userId, changes, { leaseOwner: this.instanceId, version: row.version });
+      const condition = { leaseOwner: this.instanceId, version: row.version };
+      // Secrets in an older form are rewritten by `update`; every other row shares a group commit.
+      const next = this.store.needsReseal(row)
+        ? await this.store.update(userId, changes, condition)
+        : (await this.group.write(userId, changes, condition))
+          ? { ...row, ...changes, version: row.version + 1, leaseExpiresAt: null }
+          : null;
       // Not written: a newer grant or a refresh replaced the row meanwhile, and it is the answer.
-      const next = landed ? { ...row, ...changes, version: row.version + 1, leaseExpiresAt: null } : await this.store.get(userId);
-      if (!next) throw new TokenNotFoundError({ userId });
-      this.cache.putIfCached(next);
-      return next;
+      const answer = next ?? (await this.store.get(userId));
+      if (!answer) throw new TokenNotFoundError({ userId });
+      this.cache.putIfCached(answer);
+      return answer;
     } catch (error) {
       if (error instanceof InvalidAccessTokenError) {
         try {

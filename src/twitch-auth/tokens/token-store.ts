@@ -24,6 +24,9 @@ export type PlainToken = StoredToken;
  */
 @Injectable()
 export class TokenStore {
+  /** Rows `decode` returned whose secrets are in an older form (see `needsReseal`). */
+  private readonly outdated = new WeakSet<PlainToken>();
+
   constructor(
     @Inject(TokenRepository) readonly repository: TokenRepository,
     private readonly cipher: TokenCipher,
@@ -122,7 +125,19 @@ export class TokenStore {
 
   /** Decrypts a row's secrets; throws `TokenDecryptionError`, `PlaintextTokenError` or `EncryptionKeyMissingError`. */
   decode(row: StoredToken | null): PlainToken | null {
-    return row ? this.open(row).token : null;
+    if (!row) return null;
+    const opened = this.open(row);
+    if (!opened.current) this.outdated.add(opened.token);
+    return opened.token;
+  }
+
+  /**
+   * True for a row `decode` returned whose secrets are in an older form:
+   * its next write must go through `update`, which moves them to the
+   * current one, not a batched write that leaves them as they are.
+   */
+  needsReseal(row: PlainToken): boolean {
+    return this.outdated.has(row);
   }
 
   /** The row decrypted, and whether both secrets are already in the form a write would give them. */
