@@ -1,4 +1,5 @@
 import type { ConduitFailoverPlan } from './suites/conduit-failover.suite.js';
+import type { MaintenanceScalePlan } from './suites/maintenance-scale.suite.js';
 
 /** Sizes, rounds and durations of one run; `--quick` shrinks them for a smoke check. */
 export interface BenchPlan {
@@ -13,6 +14,7 @@ export interface BenchPlan {
   b7: ConduitFailoverPlan;
   b8: { calls: number; concurrency: number; rounds: number };
   b8b: { calls: number; points: number; windowMs: number; rounds: number };
+  b9: MaintenanceScalePlan;
 }
 
 export function planFor(quick: boolean): BenchPlan {
@@ -29,6 +31,7 @@ export function planFor(quick: boolean): BenchPlan {
         b7: { runs: 1, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 1 },
+        b9: { users: 100_000, slice: 10_000, concurrency: 32, instances: 4 },
       }
     : {
         quick: false,
@@ -42,5 +45,6 @@ export function planFor(quick: boolean): BenchPlan {
         b7: { runs: 3, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 5 },
+        b9: { users: 1_000_000, slice: 50_000, concurrency: 32, instances: 4 },
       };
 }

@@ -21,6 +21,7 @@ import { runB7 } from './suites/conduit-failover.suite.js';
 import { runB8 } from './suites/helix-calls.suite.js';
 import { runB8b } from './suites/helix-pacing.suite.js';
 import { runB6 } from './suites/eventsub-websocket.suite.js';
+import { runB9 } from './suites/maintenance-scale.suite.js';
 
 /** This file runs as dist/bench/bench/run.js; results go to the source tree's bench/results. */
 const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
@@ -43,6 +44,7 @@ const SUITES: Suite[] = [
   { id: 'B7', run: (plan) => runB7(plan.b7) },
   { id: 'B8', run: (plan) => runB8(plan.b8) },
   { id: 'B8b', run: (plan) => runB8b(plan.b8b) },
+  { id: 'B9', run: (plan) => runB9(plan.b9) },
 ];
 
 interface Arguments {

@@ -104,6 +104,8 @@ export type {
   TokenStatus,
 } from './storage/token-repository.interface.js';
 export { InMemoryTokenRepository } from './storage/in-memory-token.repository.js';
+export { hasTokenBatchOperations } from './storage/token-batches.interface.js';
+export type { TokenBatchOperations, ClaimRequest, BatchedUpdate } from './storage/token-batches.interface.js';
 export { ClaimStore } from './storage/claim-store.interface.js';
 export { InMemoryClaimStore, IN_MEMORY_CLAIM_LIMIT } from './storage/in-memory-claim.store.js';
 export { ConduitShardStore } from './storage/conduit-shard-store.interface.js';

@@ -1,5 +1,6 @@
 import type { StoredToken, TokenRepository } from '../../src/twitch-auth/storage/token-repository.interface.js';
 import { newToken, T0 } from './token-fixtures.js';
+import { describeBatchContract } from './token-repository.batches.contract.js';
 import { describeLeaseAndDueContract } from './token-repository.leases.contract.js';
 
 /** What a contract run needs: a repository on an empty store, and how to dispose of it. */
@@ -193,5 +194,6 @@ export function describeTokenRepositoryContract(name: string, setup: () => Promi
     });
 
     describeLeaseAndDueContract(() => repo);
+    describeBatchContract(() => repo);
   });
 }

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { hasTokenBatchOperations, type ClaimRequest } from '../storage/token-batches.interface.js';
 import type { StoredToken } from '../storage/token-repository.interface.js';
 import type { AppTokenProvider } from '../tokens/app-token.provider.js';
 import { refreshDueAt } from '../tokens/token-cache.js';
@@ -8,6 +10,14 @@ import type { MaintenanceTickSummary } from './maintenance.types.js';
 
 /** Due tokens read per query. */
 export const MAINTENANCE_BATCH_SIZE = 500;
+
+/**
+ * Tokens claimed per statement: per worker, a few, so a batch ends well inside
+ * the lease time even against a slow Twitch and instances take turns often
+ * (an even split); at least this many, so the claim's cost is shared widely.
+ */
+const CLAIM_BATCHES_PER_WORKER = 4;
+const CLAIM_BATCH_MIN = 64;
 
 /** The timings one tick works with, in milliseconds. */
 export interface TickSettings {
@@ -65,16 +75,37 @@ export class MaintenanceTick {
 
   /** Runs the tick; never throws (a failure of the tick itself lands in `error`). */
   async run(): Promise<MaintenanceTickSummary> {
+    const { repository } = this.deps.store;
+    const batches = hasTokenBatchOperations(repository) ? repository : null;
     try {
-      const refreshDone = await this.drain(
-        (limit) => this.deps.store.repository.listDueForRefresh(Date.now() + this.settings.refreshBeforeMs, Date.now(), limit),
-        (row) => this.refresh(row),
-      );
+      const refreshSeen = new Set<string>();
+      const refreshDone =
+        (!batches ||
+          (await this.claimAndWork(
+            refreshSeen,
+            (request) => batches.claimDueForRefresh(Date.now() + this.settings.refreshBeforeMs, request),
+            (row, claimedAt) => this.refresh(row, claimedAt),
+          ))) &&
+        (await this.drain(
+          refreshSeen,
+          (limit) => repository.listDueForRefresh(Date.now() + this.settings.refreshBeforeMs, Date.now(), limit),
+          (row) => this.refresh(row),
+          batches !== null,
+        ));
+      const validationSeen = new Set<string>();
       const validationDone =
         refreshDone &&
+        (!batches ||
+          (await this.claimAndWork(
+            validationSeen,
+            (request) => batches.claimDueForValidation(this.validatedBefore(), request),
+            (row, claimedAt) => this.validateClaimed(row, claimedAt),
+          ))) &&
         (await this.drain(
-          (limit) => this.deps.store.repository.listDueForValidation(this.validatedBefore(), Date.now(), limit),
+          validationSeen,
+          (limit) => repository.listDueForValidation(this.validatedBefore(), Date.now(), limit),
           (row) => this.validate(row),
+          batches !== null,
         ));
       this.summary.budgetExhausted = !this.stopped() && (!refreshDone || !validationDone);
       await this.validateAppToken();
@@ -85,26 +116,86 @@ export class MaintenanceTick {
     return { ...this.summary, finishedAt, durationMs: finishedAt.getTime() - this.summary.startedAt.getTime() };
   }
 
+  private claimBatch(): number {
+    return Math.max(CLAIM_BATCH_MIN, this.settings.concurrency * CLAIM_BATCHES_PER_WORKER);
+  }
+
   private validatedBefore(): number {
     return Date.now() - this.settings.validateEveryMs + this.settings.validationLookaheadMs;
   }
 
   /**
+   * Claims batches of due tokens (leased to this instance in the claiming
+   * statement, so instances split the work) and works on them until a claim
+   * comes back empty; false when it stopped at the budget or shutdown.
+   * Claimed rows not written (skipped, failed, not reached) keep their lease
+   * until the end, so the next claims pass them by, and are then released
+   * in one statement.
+   */
+  private async claimAndWork(
+    seen: Set<string>,
+    claim: (request: ClaimRequest) => Promise<StoredToken[]>,
+    work: (row: StoredToken, claimedAt: number) => Promise<Outcome>,
+  ): Promise<boolean> {
+    const { refresher } = this.deps;
+    const unwritten: string[] = [];
+    const worked: string[] = [];
+    try {
+      for (;;) {
+        if (this.outOfTime()) return false;
+        const now = Date.now();
+        const rows = await claim({
+          owner: refresher.instanceId,
+          until: now + refresher.timings.leaseTtlMs,
+          now,
+          limit: this.claimBatch(),
+        });
+        if (rows.length === 0) return !this.stopped();
+        const claimedAt = performance.now();
+        const ids = rows.map((row) => row.userId);
+        for (const userId of ids) seen.add(userId);
+        refresher.noteClaimed(ids);
+        const written = new Set<string>();
+        const done = await this.forEachBounded(rows, async (row) => {
+          const outcome = await work(row, claimedAt);
+          if (outcome === 'refreshed' || outcome === 'validated') written.add(row.userId);
+          return outcome;
+        });
+        for (const userId of ids) (written.has(userId) ? worked : unwritten).push(userId);
+        if (!done) return false;
+      }
+    } finally {
+      await refresher.releaseClaims(worked, unwritten).catch((error: unknown) => this.recordFailure('releasing claimed leases', error));
+    }
+  }
+
+  /**
    * Reads due tokens in batches until none is left; false when it stopped at
    * the budget or shutdown (possibly part-way through a batch). Tokens seen this tick but still due (leased
-   * elsewhere, failed without backoff) are asked past, never retried.
+   * elsewhere, failed without backoff) are asked past, never retried. A row
+   * another instance holds is tried only once its lease looks abandoned.
+   * After claims (`afterClaims`), what is left due is held by instances at
+   * work: one claim batch's worth is read, for leases left behind (a crashed
+   * instance's), and the next tick reads on.
    */
-  private async drain(read: (limit: number) => Promise<StoredToken[]>, work: (row: StoredToken) => Promise<Outcome>): Promise<boolean> {
-    const seen = new Set<string>();
+  private async drain(
+    seen: Set<string>,
+    read: (limit: number) => Promise<StoredToken[]>,
+    work: (row: StoredToken) => Promise<Outcome>,
+    afterClaims = false,
+  ): Promise<boolean> {
     for (;;) {
       if (this.outOfTime()) return false;
-      const limit = MAINTENANCE_BATCH_SIZE + seen.size;
+      // After claims, what is due is mostly other instances' batches at work: one batch's worth is read per tick.
+      const limit = afterClaims ? this.claimBatch() : MAINTENANCE_BATCH_SIZE + seen.size;
       const rows = await read(limit);
       const fresh = rows.filter((row) => !seen.has(row.userId));
       if (fresh.length === 0) return true;
       for (const row of fresh) seen.add(row.userId);
-      if (!(await this.forEachBounded(fresh, work))) return false;
-      if (rows.length < limit) return !this.stopped();
+      const worth = fresh.filter((row) => this.deps.refresher.mayTake(row));
+      this.summary.skipped += fresh.length - worth.length;
+      if (!(await this.forEachBounded(worth, work))) return false;
+      if (rows.length < limit || afterClaims) return !this.stopped();
     }
   }
 
@@ -125,15 +216,29 @@ export class MaintenanceTick {
     return next === rows.length;
   }
 
-  private async refresh(row: StoredToken): Promise<Outcome> {
+  /** `claimedAt`: the row came from a claim at that instant (`performance.now()`), its lease held. */
+  private async refresh(row: StoredToken, claimedAt?: number): Promise<Outcome> {
     const now = Date.now();
     // The due-query reads `refreshBeforeExpirySeconds` ahead; short-lived tokens are not due before half their life.
     if (refreshDueAt(row, this.settings.refreshBeforeMs) > now) return 'skipped';
-    const seen = this.deps.store.decode(row)!.accessToken;
+    const plain = this.deps.store.decode(row)!;
+    const seen = plain.accessToken;
     return this.guard(async () => {
-      const result = await this.deps.refresher.refresh(row.userId, seen, { skipIfLeased: true });
+      const { refresher } = this.deps;
+      const result =
+        claimedAt === undefined
+          ? await refresher.refresh(row.userId, seen, { skipIfLeased: true })
+          : await refresher.refreshClaimed(plain, claimedAt);
       // Handed back unchanged when another instance refreshed it between the query and the lease.
       return result.accessToken !== seen && result.obtainedAt >= now ? 'refreshed' : 'skipped';
+    });
+  }
+
+  private async validateClaimed(row: StoredToken, claimedAt: number): Promise<Outcome> {
+    const now = Date.now();
+    return this.guard(async () => {
+      const result = await this.deps.refresher.validateClaimed(this.deps.store.decode(row)!, claimedAt);
+      return (result.lastValidatedAt ?? 0) >= now ? 'validated' : 'skipped';
     });
   }
 

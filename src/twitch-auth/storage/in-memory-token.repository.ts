@@ -9,6 +9,7 @@ import {
   type TokenRepository,
   type UpdateCondition,
 } from './token-repository.interface.js';
+import type { BatchedUpdate, ClaimRequest, TokenBatchOperations } from './token-batches.interface.js';
 
 /**
  * Keeps tokens in this process's memory: fast and fine for tests and single
@@ -16,7 +17,7 @@ import {
  * between processes. The module warns at startup when it is in use.
  */
 @Injectable()
-export class InMemoryTokenRepository implements TokenRepository {
+export class InMemoryTokenRepository implements TokenRepository, TokenBatchOperations {
   private readonly rows = new Map<string, StoredToken>();
 
   /** Inspection counts the stored tokens; it never prints them. */
@@ -93,6 +94,15 @@ export class InMemoryTokenRepository implements TokenRepository {
   }
 
   async listDueForRefresh(expiringBefore: number, now: number, limit: number): Promise<StoredToken[]> {
+    return this.dueForRefresh(expiringBefore, now, limit).map((row) => copyOf(row)!);
+  }
+
+  async listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
+    return this.dueForValidation(validatedBefore, now, limit).map((row) => copyOf(row)!);
+  }
+
+  /** The stored rows themselves (not copies), in due order. */
+  private dueForRefresh(expiringBefore: number, now: number, limit: number): StoredToken[] {
     const due: StoredToken[] = [];
     for (const row of this.rows.values()) {
       if (
@@ -105,13 +115,11 @@ export class InMemoryTokenRepository implements TokenRepository {
         due.push(row);
       }
     }
-    return due
-      .sort((a, b) => a.expiresAt! - b.expiresAt! || compareIds(a.userId, b.userId))
-      .slice(0, limit)
-      .map((row) => copyOf(row)!);
+    return due.sort((a, b) => a.expiresAt! - b.expiresAt! || compareIds(a.userId, b.userId)).slice(0, limit);
   }
 
-  async listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
+  /** The stored rows themselves (not copies), in due order. */
+  private dueForValidation(validatedBefore: number, now: number, limit: number): StoredToken[] {
     const future = now + CLOCK_SKEW_TOLERANCE_MS;
     const fromTheFuture: StoredToken[] = [];
     const due: StoredToken[] = [];
@@ -123,7 +131,38 @@ export class InMemoryTokenRepository implements TokenRepository {
     }
     const oldestFirst = (a: StoredToken, b: StoredToken) =>
       (a.lastValidatedAt ?? 0) - (b.lastValidatedAt ?? 0) || compareIds(a.userId, b.userId);
-    return [...fromTheFuture.sort(oldestFirst), ...due.sort(oldestFirst)].slice(0, limit).map((row) => copyOf(row)!);
+    return [...fromTheFuture.sort(oldestFirst), ...due.sort(oldestFirst)].slice(0, limit);
+  }
+
+  async claimDueForRefresh(expiringBefore: number, request: ClaimRequest): Promise<StoredToken[]> {
+    return this.leaseFree(this.dueForRefresh(expiringBefore, request.now, Number.MAX_SAFE_INTEGER), request);
+  }
+
+  async claimDueForValidation(validatedBefore: number, request: ClaimRequest): Promise<StoredToken[]> {
+    return this.leaseFree(this.dueForValidation(validatedBefore, request.now, Number.MAX_SAFE_INTEGER), request);
+  }
+
+  async updateMany(writes: readonly BatchedUpdate[]): Promise<boolean[]> {
+    const landed: boolean[] = [];
+    for (const write of writes) landed.push((await this.update(write.userId, write.changes, write.condition)) !== null);
+    return landed;
+  }
+
+  async releaseLeases(userIds: readonly string[], owner: string): Promise<void> {
+    for (const userId of userIds) await this.releaseLease(userId, owner);
+  }
+
+  /** The first `limit` of `due` whose lease is free, leased to the claimant. */
+  private leaseFree(due: StoredToken[], request: ClaimRequest): StoredToken[] {
+    const claimed: StoredToken[] = [];
+    for (const row of due) {
+      if (claimed.length >= request.limit) break;
+      if (row.leaseOwner !== null) continue;
+      row.leaseOwner = request.owner;
+      row.leaseExpiresAt = request.until;
+      claimed.push(copyOf(row)!);
+    }
+    return claimed;
   }
 
   private takeIntents(userId: string, intents: readonly string[]): void {

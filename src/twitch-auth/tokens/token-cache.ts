@@ -91,6 +91,15 @@ export class TokenCache {
     return entry;
   }
 
+  /**
+   * Updates the user's entry only if there is one. Background work
+   * (maintenance, other callers' refreshes) keeps cached tokens current this
+   * way without filling the cache with users nobody reads.
+   */
+  putIfCached(row: PlainToken, now: number = Date.now()): void {
+    if (this.slots.has(row.userId)) this.put(row, now);
+  }
+
   delete(userId: string): void {
     const slot = this.slots.get(userId);
     if (slot === undefined) return;

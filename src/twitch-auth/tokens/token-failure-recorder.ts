@@ -61,7 +61,7 @@ export class TokenFailureRecorder {
       { leaseOwner: this.instanceId, version: row.version },
     );
     if (!written) return;
-    this.cache.put(written);
+    this.cache.putIfCached(written);
     this.logger.warn(`User ${row.userId} must authorize again: ${reason}`);
     this.events.emit(TwitchAuthEvent.TokenRefreshFailed, { userId: row.userId, permanent: true, reason });
   }

@@ -42,6 +42,8 @@ export type LeaseRefusal = 'held' | 'missing';
 export class TokenLease {
   private readonly queues = new Map<string, Promise<unknown>>();
   private readonly observed = new Map<string, ObservedLease>();
+  /** Users whose lease maintenance claimed in a batch and has not let go of, each true once other work here took it too. */
+  private readonly claims = new Map<string, boolean>();
   private closing = false;
 
   constructor(
@@ -61,6 +63,76 @@ export class TokenLease {
    */
   close(): void {
     this.closing = true;
+  }
+
+  /** True once shutdown began. */
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  /**
+   * Whether a due row found leased by another instance is worth a `take`
+   * now: only once its lease was seen unchanged for the lease time (the
+   * watch `take` keeps, started here without a statement). Rows with a free
+   * lease, or ours, always are.
+   */
+  mayTake(row: Pick<PlainToken, 'userId' | 'leaseOwner' | 'leaseExpiresAt'>): boolean {
+    if (row.leaseOwner === null || row.leaseOwner === this.instanceId) return true;
+    const seen = this.observed.get(row.userId);
+    if (!seen || seen.owner !== row.leaseOwner || seen.expiresAt !== row.leaseExpiresAt) {
+      this.observe(row.userId, { owner: row.leaseOwner, expiresAt: row.leaseExpiresAt, since: performance.now() });
+      return false;
+    }
+    return performance.now() - seen.since >= this.timings.leaseTtlMs;
+  }
+
+  /**
+   * Releases this instance's leases of `userIds` in one statement, between
+   * the tasks of each user in this process: a lease that work in this
+   * process took meanwhile (same owner) is released only after that work.
+   * Leases kept for a refreshed token still waiting to be written stay.
+   */
+  async releaseMany(userIds: readonly string[]): Promise<void> {
+    if (userIds.length === 0) return;
+    let finish!: () => void;
+    const released = new Promise<void>((resolve) => (finish = resolve));
+    const entered = userIds.map(
+      (userId) =>
+        new Promise<void>((enter) => {
+          void this.exclusively(userId, () => {
+            enter();
+            return released;
+          });
+        }),
+    );
+    try {
+      await Promise.all(entered);
+      await this.store.releaseLeases(
+        userIds.filter((userId) => !this.writer.isPending(userId)),
+        this.instanceId,
+      );
+    } finally {
+      finish();
+    }
+  }
+
+  /** Maintenance claimed these users' leases in one statement. */
+  noteClaimed(userIds: readonly string[]): void {
+    for (const userId of userIds) this.claims.set(userId, false);
+  }
+
+  /**
+   * True while the claimed row is still the one to work from: no other work
+   * in this process took the user's lease since the claim (it shares this
+   * instance's lease, so only this bookkeeping tells).
+   */
+  claimUntouched(userId: string): boolean {
+    return this.claims.get(userId) === false;
+  }
+
+  /** Maintenance is done with these claims. */
+  forgetClaims(userIds: readonly string[]): void {
+    for (const userId of userIds) this.claims.delete(userId);
   }
 
   /** Runs tasks of one user one after another in this process. */
@@ -92,6 +164,7 @@ export class TokenLease {
     signal?: AbortSignal,
   ): Promise<PlainToken> {
     const deadline = Date.now() + (skipIfLeased ? 0 : this.timings.leaseWaitMs);
+    if (this.claims.has(userId)) this.claims.set(userId, true);
     let delay = 20;
     let waited = false;
     for (;;) {

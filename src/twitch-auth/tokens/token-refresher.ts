@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { hostname } from 'node:os';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
@@ -16,6 +16,7 @@ import { isTransient } from './token-failures.js';
 import { TokenLease } from './token-lease.js';
 import { TokenStore, toAccessToken, toTokenInfo, type PlainToken } from './token-store.js';
 import { MAX_RATE_LIMIT_WAIT_MS, type RefresherTimings } from './token-timings.js';
+import { TokenWriteGroup } from './token-write-group.js';
 import { TokenWriter } from './token-writer.js';
 import { ReauthorizationRequiredError, TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
 /** See `RefresherTimings.takeoverGraceMs`. */
@@ -82,6 +83,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
   private readonly writer: TokenWriter;
   private readonly lease: TokenLease;
   private readonly failures: TokenFailureRecorder;
+  private readonly group: TokenWriteGroup;
 
   constructor(
     private readonly store: TokenStore,
@@ -103,7 +105,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       backoffBaseMs: 30_000,
       backoffMaxMs: MAX_RETRY_DELAY_MS,
     };
-    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token));
+    this.group = new TokenWriteGroup((writes) => store.updateMany(writes));
+    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token), this.group);
     this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger, () => metrics.leaseWaited());
     this.failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
   }
@@ -144,6 +147,72 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     return this.track(
       this.lease.exclusively(userId, () => this.lease.hold(userId, (row) => this.validateHeld(row, call), call.skipIfLeased, call.signal)),
     );
+  }
+
+  /**
+   * Maintenance: validates a row it claimed (its lease taken with the batch
+   * at `claimedAt`, on `performance.now()`) without taking the lease again.
+   * A claim older than half the lease time, a pending write or shutdown
+   * sends it the usual way, through `validate`.
+   */
+  validateClaimed(row: PlainToken, claimedAt: number): Promise<PlainToken> {
+    const call: MaintenanceCallOptions = { skipIfLeased: true, seenLastValidatedAt: row.lastValidatedAt };
+    return this.track(
+      this.lease.exclusively(row.userId, () =>
+        this.claimStillFresh(row.userId, claimedAt)
+          ? this.validateHeld(row, call, true)
+          : this.lease.hold(row.userId, (held) => this.validateHeld(held, call), true),
+      ),
+    );
+  }
+
+  /**
+   * Maintenance: refreshes a row it claimed, from the claimed row, unless a
+   * claim gone stale (see `validateClaimed`, or other work in this process
+   * took the user since) sends it through the lease as `refresh` does.
+   */
+  refreshClaimed(row: PlainToken, claimedAt: number): Promise<PlainToken> {
+    return this.track(
+      this.lease.exclusively(row.userId, () =>
+        this.claimStillFresh(row.userId, claimedAt)
+          ? this.refreshHeld(row, row.accessToken, false)
+          : this.lease.hold(row.userId, (held) => this.refreshHeld(held, row.accessToken, false), true),
+      ),
+    );
+  }
+
+  /** Maintenance claimed these users' leases; see `TokenLease.noteClaimed`. */
+  noteClaimed(userIds: readonly string[]): void {
+    this.lease.noteClaimed(userIds);
+  }
+
+  /**
+   * The claim is young enough that no other instance can have taken the lease
+   * over (that takes a lease time of watching it unchanged), and nothing in
+   * this process worked on the user since.
+   */
+  private claimStillFresh(userId: string, claimedAt: number): boolean {
+    return (
+      !this.lease.closed &&
+      !this.writer.isPending(userId) &&
+      this.lease.claimUntouched(userId) &&
+      performance.now() - claimedAt < this.timings.leaseTtlMs / 2
+    );
+  }
+
+  /** Whether maintenance should try a due row now; see `TokenLease.mayTake`. */
+  mayTake(row: Pick<PlainToken, 'userId' | 'leaseOwner' | 'leaseExpiresAt'>): boolean {
+    return this.lease.mayTake(row);
+  }
+
+  /** Maintenance is done with its claims: `unwritten` ones are released (see `TokenLease.releaseMany`). */
+  async releaseClaims(worked: readonly string[], unwritten: readonly string[]): Promise<void> {
+    this.lease.forgetClaims(worked);
+    try {
+      await this.lease.releaseMany(unwritten);
+    } finally {
+      this.lease.forgetClaims(unwritten);
+    }
   }
 
   /** The refreshed token still waiting to be written, if a write failed. */
@@ -222,7 +291,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     return work;
   }
 
-  private async validateHeld(row: PlainToken, call: MaintenanceCallOptions): Promise<PlainToken> {
+  /** `claimed`: `row` is as maintenance claimed it, possibly older than a write this process made since. */
+  private async validateHeld(row: PlainToken, call: MaintenanceCallOptions, claimed = false): Promise<PlainToken> {
     const userId = row.userId;
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
     if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
@@ -246,16 +316,22 @@ export class TokenRefresher implements BeforeApplicationShutdown {
         failureCount: 0,
         leaseOwner: null,
       };
-      const written = await this.store.update(userId, changes, { leaseOwner: this.instanceId, version: row.version });
+      const condition = { leaseOwner: this.instanceId, version: row.version };
+      // Secrets in an older form are rewritten by `update`; every other row shares a group commit.
+      const next = this.store.needsReseal(row)
+        ? await this.store.update(userId, changes, condition)
+        : (await this.group.write(userId, changes, condition))
+          ? { ...row, ...changes, version: row.version + 1, leaseExpiresAt: null }
+          : null;
       // Not written: a newer grant or a refresh replaced the row meanwhile, and it is the answer.
-      const next = written ?? (await this.store.get(userId));
-      if (!next) throw new TokenNotFoundError({ userId });
-      this.cache.put(next);
+      const answer = next ?? (await this.store.get(userId));
+      if (!answer) throw new TokenNotFoundError({ userId });
+      this.cache.putIfCached(answer);
       // Checked first, like refreshed: maintenance validates many tokens and most apps do not listen.
-      if (written && this.events.hasListeners(TwitchAuthEvent.TokenValidated)) {
-        this.events.emit(TwitchAuthEvent.TokenValidated, { userId, login: written.login });
+      if (next && this.events.hasListeners(TwitchAuthEvent.TokenValidated)) {
+        this.events.emit(TwitchAuthEvent.TokenValidated, { userId, login: next.login });
       }
-      return next;
+      return answer;
     } catch (error) {
       // Only Twitch's answers (or their absence) are validations; a storage failure after one is not.
       if (error instanceof TwitchRequestError && !call.signal?.aborted) {
@@ -263,6 +339,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       }
       if (error instanceof InvalidAccessTokenError) {
         try {
+          if (claimed) return await this.refreshClaimedRejected(row, call.signal);
           return await this.refreshHeld(row, null, false, call.signal);
         } catch (refreshError) {
           if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
@@ -274,6 +351,19 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * A claimed row's access token was rejected: the row is read again with the
+   * lease (a refresh in this process may have replaced the token since the
+   * claim, and its old refresh token must never be sent), then refreshed
+   * only if it still holds the rejected token.
+   */
+  private async refreshClaimedRejected(row: PlainToken, signal?: AbortSignal): Promise<PlainToken> {
+    const current = await this.lease.take(row.userId);
+    if (current === 'missing') throw new TokenNotFoundError({ userId: row.userId });
+    if (current === 'held') throw new TokenLeaseTimeoutError(row.userId);
+    return this.refreshHeld(current, row.accessToken, true, signal);
+  }
+
   private async refreshHeld(row: PlainToken, seenAccessToken: string | null, rejected: boolean, signal?: AbortSignal): Promise<PlainToken> {
     const userId = row.userId;
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
@@ -281,7 +371,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     const replaced = seenAccessToken !== null && row.accessToken !== seenAccessToken;
     // Twitch rejected the seen token: a row holding any other token was replaced since, and is the answer.
     if (replaced && (rejected || now < refreshDueAt(row, this.refreshBeforeMs))) {
-      this.cache.put(row);
+      this.cache.putIfCached(row);
       return row;
     }
     if (row.refreshToken === null) {
@@ -321,7 +411,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       leaseOwner: null,
     };
     const next: PlainToken = { ...row, ...changes, leaseExpiresAt: null } as PlainToken;
-    this.cache.put(next);
+    this.cache.putIfCached(next);
     const outcome = await this.writer.write(next, changes, { version: row.version, accessToken: row.accessToken });
     if (outcome.kind === 'removed') throw new TokenNotFoundError({ userId });
     if (outcome.kind === 'superseded') return outcome.row;

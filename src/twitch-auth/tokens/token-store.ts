@@ -6,6 +6,7 @@ import {
   type StoredTokenChanges,
   type UpdateCondition,
 } from '../storage/token-repository.interface.js';
+import { hasTokenBatchOperations, type BatchedUpdate } from '../storage/token-batches.interface.js';
 import { AccessToken, type TokenInfo } from './access-token.js';
 import { TokenCipher, type TokenColumn } from './token-cipher.js';
 import { EncryptionKeyMissingError, PlaintextTokenError, TokenDecryptionError } from './token.errors.js';
@@ -23,6 +24,9 @@ export type PlainToken = StoredToken;
  */
 @Injectable()
 export class TokenStore {
+  /** Rows `decode` returned whose secrets are in an older form (see `needsReseal`). */
+  private readonly outdated = new WeakSet<PlainToken>();
+
   constructor(
     @Inject(TokenRepository) readonly repository: TokenRepository,
     private readonly cipher: TokenCipher,
@@ -58,6 +62,20 @@ export class TokenStore {
   }
 
   /**
+   * Fenced writes in one transaction when the repository has batch
+   * operations (else one `update` each); secrets are sealed, nothing is read
+   * back or upgraded. Per write, whether it landed.
+   */
+  async updateMany(writes: readonly BatchedUpdate[]): Promise<boolean[]> {
+    const sealed = writes.map((write) => ({ ...write, changes: { ...write.changes, ...this.seal(write.userId, write.changes) } }));
+    const repository = this.repository;
+    if (hasTokenBatchOperations(repository)) return repository.updateMany(sealed);
+    const landed: boolean[] = [];
+    for (const write of sealed) landed.push((await repository.update(write.userId, write.changes, write.condition)) !== null);
+    return landed;
+  }
+
+  /**
    * Rewrites `row`'s secrets with the current key unless they already are;
    * plain values are encrypted whatever `acceptPlaintextTokens` says. Only
    * writes if the row is unchanged since it was read (`version`): `'changed'`
@@ -89,6 +107,13 @@ export class TokenStore {
     await this.repository.releaseLease(userId, owner);
   }
 
+  /** Releases `owner`'s leases of `userIds`: one statement when the repository has batch operations. */
+  async releaseLeases(userIds: readonly string[], owner: string): Promise<void> {
+    const repository = this.repository;
+    if (hasTokenBatchOperations(repository)) return repository.releaseLeases(userIds, owner);
+    for (const userId of userIds) await repository.releaseLease(userId, owner);
+  }
+
   /** True when `row`'s secrets are already in the form a write would give them (false too when they do not decrypt). */
   isCurrent(row: StoredToken): boolean {
     try {
@@ -100,7 +125,19 @@ export class TokenStore {
 
   /** Decrypts a row's secrets; throws `TokenDecryptionError`, `PlaintextTokenError` or `EncryptionKeyMissingError`. */
   decode(row: StoredToken | null): PlainToken | null {
-    return row ? this.open(row).token : null;
+    if (!row) return null;
+    const opened = this.open(row);
+    if (!opened.current) this.outdated.add(opened.token);
+    return opened.token;
+  }
+
+  /**
+   * True for a row `decode` returned whose secrets are in an older form:
+   * its next write must go through `update`, which moves them to the
+   * current one, not a batched write that leaves them as they are.
+   */
+  needsReseal(row: PlainToken): boolean {
+    return this.outdated.has(row);
   }
 
   /** The row decrypted, and whether both secrets are already in the form a write would give them. */

@@ -5,6 +5,7 @@ import { describeError } from './token-failures.js';
 import type { TokenCache } from './token-cache.js';
 import type { RefresherTimings } from './token-timings.js';
 import type { PlainToken, TokenStore } from './token-store.js';
+import type { TokenWriteGroup } from './token-write-group.js';
 
 /** The stored row a refresh started from: its write lands only on that grant. */
 export interface WriteBasis {
@@ -58,6 +59,8 @@ export class TokenWriter {
     private readonly logger: Logger,
     /** Best-effort revocation of a refreshed token that lost to a newer grant. */
     private readonly revokeDiscarded: (accessToken: string) => Promise<void>,
+    /** Group commit for the first attempt of each write. */
+    private readonly group: TokenWriteGroup,
   ) {}
 
   /** Inspection counts the writes waiting for a retry; it never prints their tokens. */
@@ -136,9 +139,9 @@ export class TokenWriter {
     let condition: UpdateCondition = { leaseOwner: this.instanceId, version: write.basis.version };
     let changes = write.changes;
     for (let attempt = 0; attempt < LANDING_ATTEMPTS; attempt++) {
-      const written = await this.store.update(userId, changes, condition);
+      const written = attempt === 0 ? await this.landFirst(write, condition) : await this.store.update(userId, changes, condition);
       if (written) {
-        this.cache.put(written);
+        this.cache.putIfCached(written);
         return { kind: 'stored', row: written };
       }
       const current = await this.store.get(userId);
@@ -149,7 +152,7 @@ export class TokenWriter {
         return { kind: 'removed' };
       }
       if (current.accessToken !== write.basis.accessToken) {
-        this.cache.put(current);
+        this.cache.putIfCached(current);
         this.logger.warn(
           `The token of user ${userId} was replaced by a newer grant while it was refreshed; the newer grant is kept and the refreshed token discarded.`,
         );
@@ -167,6 +170,17 @@ export class TokenWriter {
     return { kind: 'pending', row: write.row };
   }
 
+  /**
+   * The first attempt, committed with other writes under way: on the basis
+   * version, so the row it lands on is the basis row with `changes`, and
+   * needs no reading back.
+   */
+  private async landFirst(write: PendingWrite, condition: UpdateCondition): Promise<PlainToken | null> {
+    const { userId } = write.row;
+    if (!(await this.group.write(userId, write.changes, condition))) return null;
+    return { ...write.row, version: write.basis.version + 1 };
+  }
+
   private discard(accessToken: string): void {
     this.revokeDiscarded(accessToken).catch((error: unknown) => {
       this.logger.warn(`Could not revoke a discarded refreshed token at Twitch (${describeError(error)}); it expires by itself.`);
@@ -175,6 +189,8 @@ export class TokenWriter {
 
   private keep(write: PendingWrite): void {
     this.pending.set(write.row.userId, write);
+    // Only in memory now: readers of this user must find it, cached or not.
+    this.cache.put(write.row);
     this.scheduleFlush();
   }
 

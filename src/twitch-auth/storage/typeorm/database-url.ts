@@ -1,4 +1,5 @@
 import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { TwitchAuthConfigError } from '../../twitch-auth.errors.js';
@@ -68,11 +69,32 @@ function sqliteOptions(location: string) {
   // `sqlite:///abs/path` and `sqlite://rel/path` are accepted as well as `sqlite:path`; the path is taken literally.
   const path = location.startsWith('//') ? location.slice(2) : location;
   if (path === '') throw new TwitchAuthConfigError('DATABASE_URL "sqlite:" needs a file path, e.g. sqlite:data/twitch-auth.sqlite.');
-  if (path === ':memory:') return { type: 'sqlite' as const, database: ':memory:' };
+  if (path === ':memory:') return { type: 'sqlite' as const, database: ':memory:', ...quietSqliteDriver() };
   const database = resolve(path);
   mkdirSync(dirname(database), { recursive: true, mode: PRIVATE_FOLDER_MODE });
   createPrivateFile(database);
-  return { type: 'sqlite' as const, database, enableWAL: true, busyTimeout: SQLITE_BUSY_TIMEOUT_MS };
+  return { type: 'sqlite' as const, database, enableWAL: true, busyTimeout: SQLITE_BUSY_TIMEOUT_MS, ...quietSqliteDriver() };
+}
+
+/**
+ * The `sqlite3` driver without its verbose mode. TypeORM switches it on for
+ * every connection, and verbose mode captures a stack trace and formats the
+ * arguments of every statement: most of a token write's CPU time in the
+ * profile of maintenance. Errors still say what failed; only the JavaScript
+ * stack of the call is missing. Empty when the package is not installed
+ * (TypeORM then reports that as usual); pass `driver` in the extras to choose.
+ */
+function quietSqliteDriver(): { driver?: object } {
+  let sqlite3: { verbose?: unknown };
+  try {
+    sqlite3 = createRequire(import.meta.url)('sqlite3') as { verbose?: unknown };
+  } catch {
+    return {};
+  }
+  const driver = new Proxy(sqlite3, {
+    get: (target, property, receiver) => (property === 'verbose' ? () => driver : Reflect.get(target, property, receiver)),
+  });
+  return { driver };
 }
 
 /**

@@ -10,7 +10,9 @@ import {
   type TokenRepository,
   type UpdateCondition,
 } from '../token-repository.interface.js';
+import type { BatchedUpdate, ClaimRequest, TokenBatchOperations } from '../token-batches.interface.js';
 import { writeWithIntents } from './intent-assignment.js';
+import { claimRows, releaseRows, updateRows, type DueScan } from './token-batch.statements.js';
 import { columnsOfChanges, columnsOfNewToken, distinct, toStoredToken } from './token-row.mapper.js';
 import { insertToken, loadToken, selectTokens, updateToken } from './token-row.statements.js';
 import { LostRaceError, TransactionRunner } from './transaction-runner.js';
@@ -35,12 +37,14 @@ function notBackedOff(now: number): { now: number; retryHorizon: number } {
  * and parameters here are tokens.
  */
 @Injectable()
-export class TypeOrmTokenRepository implements TokenRepository {
+export class TypeOrmTokenRepository implements TokenRepository, TokenBatchOperations {
   private readonly runner: TransactionRunner;
+  private readonly postgres: boolean;
 
   /** Works with Nest's injected default DataSource or one passed by hand. */
   constructor(@InjectDataSource() dataSource: DataSource) {
     this.runner = new TransactionRunner(dataSource);
+    this.postgres = dataSource.options.type === 'postgres';
   }
 
   /** The user's token, or null. */
@@ -144,15 +148,7 @@ export class TypeOrmTokenRepository implements TokenRepository {
   /** A range scan of `(status, expires_at, user_id)`; the other filters are checked on the rows it visits. */
   listDueForRefresh(expiringBefore: number, now: number, limit: number): Promise<StoredToken[]> {
     return this.runner.statement('listDueForRefresh', async (m) => {
-      const rows = await selectTokens(m)
-        .where('t.status = :status', { status: 'valid' })
-        .andWhere('t.expiresAt <= :expiringBefore', { expiringBefore })
-        .andWhere('t.refreshToken IS NOT NULL')
-        .andWhere(NOT_BACKED_OFF, notBackedOff(now))
-        .orderBy('t.expiresAt', 'ASC')
-        .addOrderBy('t.userId', 'ASC')
-        .limit(limit)
-        .getMany();
+      const rows = await refreshScan(expiringBefore, now)(m).limit(limit).getMany();
       return rows.map(toStoredToken);
     });
   }
@@ -164,19 +160,70 @@ export class TypeOrmTokenRepository implements TokenRepository {
    */
   listDueForValidation(validatedBefore: number, now: number, limit: number): Promise<StoredToken[]> {
     return this.runner.statement('listDueForValidation', async (m) => {
-      const scan = (range: string, bound: Record<string, number>, take: number) =>
-        selectTokens(m)
-          .where('t.status = :status', { status: 'valid' })
-          .andWhere(range, bound)
-          .andWhere(NOT_BACKED_OFF, notBackedOff(now))
-          .orderBy('t.lastValidatedAt', 'ASC')
-          .addOrderBy('t.userId', 'ASC')
-          .limit(take)
-          .getMany();
-      const future = await scan('t.lastValidatedAt > :future', { future: now + CLOCK_SKEW_TOLERANCE_MS }, limit);
-      const due =
-        future.length < limit ? await scan('t.lastValidatedAt <= :validatedBefore', { validatedBefore }, limit - future.length) : [];
-      return [...future, ...due].map(toStoredToken);
+      const [future, due] = validationScans(validatedBefore, now);
+      const early = await future(m).limit(limit).getMany();
+      const rest =
+        early.length < limit
+          ? await due(m)
+              .limit(limit - early.length)
+              .getMany()
+          : [];
+      return [...early, ...rest].map(toStoredToken);
     });
   }
+
+  /** The refresh due-query with `FOR UPDATE SKIP LOCKED` (Postgres) and the leases written in the same transaction. */
+  claimDueForRefresh(expiringBefore: number, request: ClaimRequest): Promise<StoredToken[]> {
+    return this.runner.transaction('claimDueForRefresh', (m) =>
+      claimRows(m, this.postgres, [refreshScan(expiringBefore, request.now)], request),
+    );
+  }
+
+  /** The validation due-queries, claimed like `claimDueForRefresh`. */
+  claimDueForValidation(validatedBefore: number, request: ClaimRequest): Promise<StoredToken[]> {
+    return this.runner.transaction('claimDueForValidation', (m) =>
+      claimRows(m, this.postgres, validationScans(validatedBefore, request.now), request),
+    );
+  }
+
+  /** One transaction: a read of the rows' versions and leases, then one UPDATE for those whose conditions hold. */
+  updateMany(writes: readonly BatchedUpdate[]): Promise<boolean[]> {
+    if (writes.length === 0) return Promise.resolve([]);
+    return this.runner.transaction('updateMany', (m) => updateRows(m, this.postgres, writes));
+  }
+
+  /** One UPDATE per thousand users. */
+  async releaseLeases(userIds: readonly string[], owner: string): Promise<void> {
+    if (userIds.length === 0) return;
+    await this.runner.statement('releaseLeases', (m) => releaseRows(m, userIds, owner));
+  }
+}
+
+/** Valid, refreshable tokens expiring by `expiringBefore`, not backed off, soonest first. */
+function refreshScan(expiringBefore: number, now: number): DueScan {
+  return (m) =>
+    selectTokens(m)
+      .where('t.status = :status', { status: 'valid' })
+      .andWhere('t.expiresAt <= :expiringBefore', { expiringBefore })
+      .andWhere('t.refreshToken IS NOT NULL')
+      .andWhere(NOT_BACKED_OFF, notBackedOff(now))
+      .orderBy('t.expiresAt', 'ASC')
+      .addOrderBy('t.userId', 'ASC');
+}
+
+/** Rows stamped in the future, then rows validated by `validatedBefore`; not backed off, oldest first. */
+function validationScans(validatedBefore: number, now: number): [DueScan, DueScan] {
+  const scan =
+    (range: string, bound: Record<string, number>): DueScan =>
+    (m) =>
+      selectTokens(m)
+        .where('t.status = :status', { status: 'valid' })
+        .andWhere(range, bound)
+        .andWhere(NOT_BACKED_OFF, notBackedOff(now))
+        .orderBy('t.lastValidatedAt', 'ASC')
+        .addOrderBy('t.userId', 'ASC');
+  return [
+    scan('t.lastValidatedAt > :future', { future: now + CLOCK_SKEW_TOLERANCE_MS }),
+    scan('t.lastValidatedAt <= :validatedBefore', { validatedBefore }),
+  ];
 }
