@@ -152,11 +152,16 @@ export class MaintenanceTick {
         });
         if (rows.length === 0) return !this.stopped();
         const claimedAt = performance.now();
-        const ids = rows.map((row) => row.userId);
+        // A row worked earlier in this tick can be due again at once (a look-ahead as long as the validation
+        // period makes every row due at every tick): it keeps its new lease to the end and is not worked twice.
+        const fresh = rows.filter((row) => !seen.has(row.userId));
+        const ids = fresh.map((row) => row.userId);
+        for (const row of rows) if (seen.has(row.userId)) unwritten.push(row.userId);
+        if (fresh.length === 0) return !this.stopped();
         for (const userId of ids) seen.add(userId);
         refresher.noteClaimed(ids);
         const written = new Set<string>();
-        const done = await this.forEachBounded(rows, async (row) => {
+        const done = await this.forEachBounded(fresh, async (row) => {
           const outcome = await work(row, claimedAt);
           if (outcome === 'refreshed' || outcome === 'validated') written.add(row.userId);
           return outcome;
