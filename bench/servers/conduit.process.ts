@@ -13,6 +13,7 @@ import {
   EventSubConduitShards,
   TwitchAuthModule,
   dataSourceOptionsFromUrl,
+  initializeTwitchAuthDataSource,
   type EventSubConduitOptions,
 } from '../../src/twitch-auth/index.js';
 
@@ -32,7 +33,11 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ConduitInstanceConfig;
 @Module({
   imports: [
     EventEmitterModule.forRoot(),
-    TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }),
+    // Processes starting together on an empty database migrate one at a time, as the README tells apps to.
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }),
+      dataSourceFactory: initializeTwitchAuthDataSource,
+    }),
     TwitchAuthModule.forRoot({
       storage: 'typeorm',
       clientId: config.clientId,

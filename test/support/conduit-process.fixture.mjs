@@ -10,7 +10,12 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { EventSubConduitShards, TwitchAuthModule, dataSourceOptionsFromUrl } from '../../dist/twitch-auth/index.js';
+import {
+  EventSubConduitShards,
+  TwitchAuthModule,
+  dataSourceOptionsFromUrl,
+  initializeTwitchAuthDataSource,
+} from '../../dist/twitch-auth/index.js';
 
 const config = JSON.parse(process.env.CONDUIT_PROCESS_CONFIG ?? '{}');
 
@@ -35,7 +40,11 @@ class ConduitProcessModule {}
 Module({
   imports: [
     EventEmitterModule.forRoot(),
-    TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }),
+    // Processes starting together on an empty database migrate one at a time, as the README tells apps to.
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }),
+      dataSourceFactory: initializeTwitchAuthDataSource,
+    }),
     TwitchAuthModule.forRoot({
       storage: 'typeorm',
       clientId: config.clientId,

@@ -9,7 +9,7 @@ import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { TokenService, TwitchAuthModule, dataSourceOptionsFromUrl } from '../../dist/twitch-auth/index.js';
+import { TokenService, TwitchAuthModule, dataSourceOptionsFromUrl, initializeTwitchAuthDataSource } from '../../dist/twitch-auth/index.js';
 
 const config = JSON.parse(process.env.TOKEN_PROCESS_CONFIG ?? '{}');
 
@@ -29,7 +29,11 @@ class TokenProcessModule {}
 Module({
   imports: [
     EventEmitterModule.forRoot(),
-    TypeOrmModule.forRoot({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }),
+    // Processes starting together on an empty database migrate one at a time, as the README tells apps to.
+    TypeOrmModule.forRootAsync({
+      useFactory: () => ({ ...dataSourceOptionsFromUrl(config.databaseUrl), autoLoadEntities: true, logging: false }),
+      dataSourceFactory: initializeTwitchAuthDataSource,
+    }),
     TwitchAuthModule.forRoot({
       storage: 'typeorm',
       clientId: config.clientId,
