@@ -123,7 +123,9 @@ describe('four demo processes maintaining 200 users on one Postgres', () => {
     await scenario.waitForRefreshes(5, 0, 90_000);
     const phase1Ms = Date.now() - phase1Start;
     const statuses = await Promise.all(demos.map((demo) => demo.maintenance()));
-    for (const status of statuses) expect(status.totals.refreshed).toBeGreaterThan(0);
+    // The work is shared: a tick claims every due row it finds in batches, so a process whose ticks come just
+    // after another's may find a generation already taken; even shares under a real backlog are B9m's to show.
+    expect(statuses.filter((status) => status.totals.refreshed > 0).length).toBeGreaterThanOrEqual(2);
 
     // Kill one process mid-cycle. Twitch is held for a moment so no answer is on its way to the victim: where
     // refresh tokens are single-use, a process killed between Twitch's answer and its database write takes the
