@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, eventSubEventName } from '../twitch-auth.events.js';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { toEventSubEvent, toEventSubSubscription } from './eventsub.converters.js';
+import { EventSubSubscriptionCache } from './eventsub.subscription-cache.js';
 import { EventSubTokenRevoker, USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
 import type { EventSubNotification, EventSubRevocation, EventSubTransportMethod } from './eventsub.types.js';
 
@@ -31,6 +32,7 @@ export interface EventSubMessageMeta {
 @Injectable()
 export class EventSubDispatcher {
   private readonly logger = new Logger('TwitchAuth');
+  private readonly subscriptions = new EventSubSubscriptionCache();
 
   constructor(
     private readonly events: TwitchAuthEventPublisher,
@@ -55,17 +57,30 @@ export class EventSubDispatcher {
    * `audience` (from `notificationAudience`; null: nobody), with one shared
    * payload. A `user.authorization.revoke` first marks the user's token.
    */
-  async dispatchNotification(
+  dispatchNotification(
     body: WireEventSubNotificationBody,
     meta: EventSubMessageMeta,
     audience: NotificationAudience | null,
   ): Promise<void> {
     // Before the events: a listener reading the user's token must already see it revoked.
-    if (body.subscription.type === USER_AUTHORIZATION_REVOKE) await this.revoker.notification(body, meta.timestamp);
-    if (audience === null) return;
+    if (body.subscription.type === USER_AUTHORIZATION_REVOKE) return this.revokeThenDispatch(body, meta, audience);
+    return audience === null ? DONE : this.emitNotification(body, meta, audience);
+  }
+
+  private async revokeThenDispatch(
+    body: WireEventSubNotificationBody,
+    meta: EventSubMessageMeta,
+    audience: NotificationAudience | null,
+  ): Promise<void> {
+    await this.revoker.notification(body, meta.timestamp);
+    if (audience !== null) return this.emitNotification(body, meta, audience);
+  }
+
+  /** Not async: with nothing to wait for first, the listeners' promise is handed back as it is. */
+  private emitNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta, audience: NotificationAudience): Promise<void> {
     let payload: EventSubNotification;
     try {
-      const subscription = toEventSubSubscription(body.subscription);
+      const subscription = this.subscriptions.convert(body.subscription);
       payload = {
         subscription,
         event: toEventSubEvent(subscription.type, body.event),
@@ -76,14 +91,13 @@ export class EventSubDispatcher {
       };
     } catch (error) {
       this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
-      return;
+      return DONE;
     }
     const { toAll, toType } = audience;
     if (toAll && toType !== null) {
-      await Promise.all([this.emit(TwitchAuthEvent.EventSubNotification, payload), this.emit(toType, payload)]);
-    } else {
-      await this.emit(toAll ? TwitchAuthEvent.EventSubNotification : toType!, payload);
+      return Promise.all([this.emit(TwitchAuthEvent.EventSubNotification, payload), this.emit(toType, payload)]).then(NOTHING);
     }
+    return this.emit(toAll ? TwitchAuthEvent.EventSubNotification : toType!, payload);
   }
 
   /** Emits `twitch.eventsub.revocation`, after marking the user's token when the revocation says the grant is gone. */
@@ -111,6 +125,9 @@ export class EventSubDispatcher {
     return this.events.emitAndWait(name, payload);
   }
 }
+
+const DONE: Promise<void> = Promise.resolve();
+const NOTHING = (): void => undefined;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

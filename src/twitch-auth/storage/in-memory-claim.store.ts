@@ -22,6 +22,11 @@ export class InMemoryClaimStore implements ClaimStore {
   constructor(private readonly limit: number = IN_MEMORY_CLAIM_LIMIT) {}
 
   async claim(namespace: string, key: string, expiresAt: number): Promise<boolean> {
+    return this.claimNow(namespace, key, expiresAt);
+  }
+
+  /** `claim`, answered synchronously: nothing here waits. */
+  claimNow(namespace: string, key: string, expiresAt: number): boolean {
     let claims = this.namespaces.get(namespace);
     if (claims === undefined) {
       claims = new NamespaceClaims(this.limit);
