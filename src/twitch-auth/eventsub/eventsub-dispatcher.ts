@@ -7,6 +7,7 @@ import { EventSubTokenRevoker, USER_AUTHORIZATION_REVOKE } from './eventsub-toke
 import type { EventSubNotification, EventSubRevocation, EventSubTransportMethod } from './eventsub.types.js';
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
+const TYPED_NAME_LIMIT = 1024;
 
 /** Which events a notification goes out as (see `EventSubDispatcher.notificationAudience`). */
 export interface NotificationAudience {
@@ -33,6 +34,7 @@ export interface EventSubMessageMeta {
 export class EventSubDispatcher {
   private readonly logger = new Logger('TwitchAuth');
   private readonly subscriptions = new EventSubSubscriptionCache();
+  private readonly typedNames = new Map<string, string | null>();
 
   constructor(
     private readonly events: TwitchAuthEventPublisher,
@@ -45,11 +47,27 @@ export class EventSubDispatcher {
    * built or scheduled for it.
    */
   notificationAudience(body: WireEventSubNotificationBody): NotificationAudience | null {
-    const typedName = eventSubEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
+    const typedName = this.typedEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
     const toAll = this.events.hasListeners(TwitchAuthEvent.EventSubNotification);
-    // A type whose event name is one of the module's own would be announced twice under it.
-    const toType = !RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName) ? typedName : null;
+    const toType = typedName !== null && this.events.hasListeners(typedName) ? typedName : null;
     return toAll || toType !== null ? { toAll, toType } : null;
+  }
+
+  /**
+   * `twitch.eventsub.<type>`, or null for a type whose event name is one of
+   * the module's own (it would be announced twice under it). Made once per
+   * type: the same string each time is one the emitter's listener lookups
+   * have already hashed, where a fresh concatenation per message is not.
+   */
+  private typedEventName(type: string): string | null {
+    let name = this.typedNames.get(type);
+    if (name === undefined) {
+      const made = eventSubEventName(type);
+      name = RESERVED_NAMES.has(made) ? null : made;
+      // Types come from Twitch and are few; the bound only guards memory against odd ones.
+      if (this.typedNames.size < TYPED_NAME_LIMIT) this.typedNames.set(type, name);
+    }
+    return name;
   }
 
   /**
