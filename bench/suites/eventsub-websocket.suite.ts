@@ -21,7 +21,7 @@ export async function runB6(plan: EventSubWebSocketParams): Promise<SuiteOutcome
     {
       id: 'B6',
       workload,
-      contender: 'ours: EventSubService websocket subscription → @OnEvent listener (typed payload, de-duplicated)',
+      contender: 'ours: EventSubService websocket subscription → @OnEvent listener reading 5 fields (typed payload, de-duplicated)',
       result: `${formatRate(ours)} notifications per CPU s${wall('ours')}${extra('ours')}`,
       comparison: `${formatRatio(vsBare)} bare ws, ${formatRatio(vsTwurple)} twurple`,
       target: '≥ 0.8 × bare ws and ahead of twurple',
@@ -30,7 +30,7 @@ export async function runB6(plan: EventSubWebSocketParams): Promise<SuiteOutcome
     {
       id: 'B6',
       workload,
-      contender: 'twurple: EventSubWsListener.onChannelFollow (typed payload)',
+      contender: 'twurple: EventSubWsListener.onChannelFollow handler reading the same 5 fields (typed payload, de-duplicated)',
       result: `${formatRate(twurple)} notifications per CPU s${wall('twurple')}${extra('twurple')}`,
       comparison: `${formatRatio(pairedRatio(result.samples.twurple, result.samples.bare))} bare ws`,
       target: '—',
@@ -49,7 +49,7 @@ export async function runB6(plan: EventSubWebSocketParams): Promise<SuiteOutcome
   return {
     rows,
     notes: [
-      `B6: ${plan.rounds} measured rounds (plus one warm-up round, dropped) of ${plan.messages.toLocaleString('en-US')} notifications per contender; the three are connected at once, each subscribed for its own broadcaster so a burst reaches one of them; contenders alternate, rotated each round; one client process for all contenders, FakeTwitch in another. A round runs from asking FakeTwitch for the burst until the listener counted the last notification. The result is notifications per second of the client process's CPU time (process.cpuUsage over the round): FakeTwitch sends about as fast as any contender reads, so wall-clock rates (shown too) mostly measure FakeTwitch and come out nearly equal. Ratios are medians of per-round ratios of the CPU-time rates.`,
+      `B6: ${plan.rounds} measured rounds (plus one warm-up round, dropped) of ${plan.messages.toLocaleString('en-US')} notifications per contender; the three are connected at once, each subscribed for its own broadcaster so a burst reaches one of them; contenders alternate, rotated each round; one client process for all contenders, FakeTwitch in another. Both typed listeners read the same five fields of each follow (user id, login, display name, broadcaster id, follow time as a Date): twurple's event reads fields lazily, on access, so a listener that ignored its event would give twurple less work than ours, whose payload is converted before listeners run. A round runs from asking FakeTwitch for the burst until the listener counted the last notification. The result is notifications per second of the client process's CPU time (process.cpuUsage over the round): FakeTwitch sends about as fast as any contender reads, so wall-clock rates (shown too) mostly measure FakeTwitch and come out nearly equal. Ratios are medians of per-round ratios of the CPU-time rates.`,
     ],
     raw: { params: plan, ...result, medians: { ours, twurple, bare }, ratios: { vsBare, vsTwurple } },
   };

@@ -129,13 +129,27 @@ export class TwitchAuthEventPublisher {
   }
 
   /** Emits `name` and resolves once every listener settled; never rejects. */
-  async emitAndWait(name: string, payload: unknown): Promise<void> {
-    for (const listener of this.internal.get(name) ?? []) listener(payload);
-    if (!this.emitter) return;
+  emitAndWait(name: string, payload: unknown): Promise<void> {
+    const internal = this.internal.get(name);
+    if (internal !== undefined) for (const listener of internal) listener(payload);
+    if (!this.emitter) return SETTLED;
+    // Not async: EventSub emits per message, and the emitter's own promise, chained once, is all it needs.
+    let settled: Promise<unknown> | false;
     try {
-      await this.emitter.emitAsync(name, payload);
+      // EventEmitter2 answers `false`, not a promise, while it has no listener at all.
+      settled = this.emitter.emitAsync(name, payload) as Promise<unknown> | false;
     } catch (error) {
-      this.logger.error(`A listener of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+      this.listenerFailed(name, error);
+      return SETTLED;
     }
+    if (settled === false) return SETTLED;
+    return settled.then(IGNORE, (error: unknown) => this.listenerFailed(name, error));
+  }
+
+  private listenerFailed(name: string, error: unknown): void {
+    this.logger.error(`A listener of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+
+const SETTLED: Promise<void> = Promise.resolve();
+const IGNORE = (): void => undefined;

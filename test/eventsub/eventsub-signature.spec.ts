@@ -149,6 +149,30 @@ describe('parseEventSubTimestamp', () => {
     }
   });
 
+  it('reads each instant right when consecutive timestamps share a day or not', () => {
+    // The start of the last day read is reused: a change of any date field must not reuse it.
+    const days = [
+      '2021-02-28',
+      '2021-02-28',
+      '2021-03-28',
+      '2022-02-28',
+      '2021-02-27',
+      '2021-12-31',
+      '2021-12-31',
+      '2024-02-29',
+      '2021-02-28',
+    ];
+    for (const day of days) {
+      const value = `${day}T23:47:00.123Z`;
+      expect(parseEventSubTimestamp(value)).toBe(Date.parse(value));
+    }
+    // A day the month lacks stays invalid right after a valid day of that month was read, and the other way round.
+    expect(parseEventSubTimestamp('2021-02-28T00:00:00Z')).toBe(Date.UTC(2021, 1, 28));
+    expect(parseEventSubTimestamp('2021-02-29T00:00:00Z')).toBeNull();
+    expect(parseEventSubTimestamp('2021-02-29T00:00:00Z')).toBeNull();
+    expect(parseEventSubTimestamp('2021-02-28T00:00:00Z')).toBe(Date.UTC(2021, 1, 28));
+  });
+
   it('rejects what is not a valid instant', () => {
     for (const value of [
       '2021-02-30T00:00:00Z',

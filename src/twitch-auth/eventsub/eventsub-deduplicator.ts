@@ -31,8 +31,16 @@ export class EventSubDeduplicator {
     this.windowMs = Math.max(EVENTSUB_DEDUP_MIN_SECONDS, replayWindow) * 1000;
   }
 
-  /** True the first time a message id is seen (by any instance sharing the store), false for a redelivery. */
-  firstDelivery(messageId: string): Promise<boolean> {
-    return this.claims.claim(EVENTSUB_CLAIM_NAMESPACE, messageId, Date.now() + this.windowMs);
+  /**
+   * True the first time a message id is seen (by any instance sharing the
+   * store), false for a redelivery. Answered synchronously when the store can
+   * (the in-memory one), so the socket path need not wait a microtask per
+   * message; `await` works on either.
+   */
+  firstDelivery(messageId: string): boolean | Promise<boolean> {
+    const expiresAt = Date.now() + this.windowMs;
+    return this.claims.claimNow !== undefined
+      ? this.claims.claimNow(EVENTSUB_CLAIM_NAMESPACE, messageId, expiresAt)
+      : this.claims.claim(EVENTSUB_CLAIM_NAMESPACE, messageId, expiresAt);
   }
 }

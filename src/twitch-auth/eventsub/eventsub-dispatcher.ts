@@ -2,10 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, eventSubEventName } from '../twitch-auth.events.js';
 import type { WireEventSubNotificationBody, WireEventSubRevocationBody } from '../twitch/eventsub-wire.types.js';
 import { toEventSubEvent, toEventSubSubscription } from './eventsub.converters.js';
+import { EventSubSubscriptionCache } from './eventsub.subscription-cache.js';
 import { EventSubTokenRevoker, USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
 import type { EventSubNotification, EventSubRevocation, EventSubTransportMethod } from './eventsub.types.js';
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
+const TYPED_NAME_LIMIT = 1024;
 
 /** Which events a notification goes out as (see `EventSubDispatcher.notificationAudience`). */
 export interface NotificationAudience {
@@ -31,6 +33,8 @@ export interface EventSubMessageMeta {
 @Injectable()
 export class EventSubDispatcher {
   private readonly logger = new Logger('TwitchAuth');
+  private readonly subscriptions = new EventSubSubscriptionCache();
+  private readonly typedNames = new Map<string, string | null>();
 
   constructor(
     private readonly events: TwitchAuthEventPublisher,
@@ -43,11 +47,27 @@ export class EventSubDispatcher {
    * built or scheduled for it.
    */
   notificationAudience(body: WireEventSubNotificationBody): NotificationAudience | null {
-    const typedName = eventSubEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
+    const typedName = this.typedEventName(typeof body.subscription?.type === 'string' ? body.subscription.type : '');
     const toAll = this.events.hasListeners(TwitchAuthEvent.EventSubNotification);
-    // A type whose event name is one of the module's own would be announced twice under it.
-    const toType = !RESERVED_NAMES.has(typedName) && this.events.hasListeners(typedName) ? typedName : null;
+    const toType = typedName !== null && this.events.hasListeners(typedName) ? typedName : null;
     return toAll || toType !== null ? { toAll, toType } : null;
+  }
+
+  /**
+   * `twitch.eventsub.<type>`, or null for a type whose event name is one of
+   * the module's own (it would be announced twice under it). Made once per
+   * type: the same string each time is one the emitter's listener lookups
+   * have already hashed, where a fresh concatenation per message is not.
+   */
+  private typedEventName(type: string): string | null {
+    let name = this.typedNames.get(type);
+    if (name === undefined) {
+      const made = eventSubEventName(type);
+      name = RESERVED_NAMES.has(made) ? null : made;
+      // Types come from Twitch and are few; the bound only guards memory against odd ones.
+      if (this.typedNames.size < TYPED_NAME_LIMIT) this.typedNames.set(type, name);
+    }
+    return name;
   }
 
   /**
@@ -55,17 +75,30 @@ export class EventSubDispatcher {
    * `audience` (from `notificationAudience`; null: nobody), with one shared
    * payload. A `user.authorization.revoke` first marks the user's token.
    */
-  async dispatchNotification(
+  dispatchNotification(
     body: WireEventSubNotificationBody,
     meta: EventSubMessageMeta,
     audience: NotificationAudience | null,
   ): Promise<void> {
     // Before the events: a listener reading the user's token must already see it revoked.
-    if (body.subscription.type === USER_AUTHORIZATION_REVOKE) await this.revoker.notification(body, meta.timestamp);
-    if (audience === null) return;
+    if (body.subscription.type === USER_AUTHORIZATION_REVOKE) return this.revokeThenDispatch(body, meta, audience);
+    return audience === null ? DONE : this.emitNotification(body, meta, audience);
+  }
+
+  private async revokeThenDispatch(
+    body: WireEventSubNotificationBody,
+    meta: EventSubMessageMeta,
+    audience: NotificationAudience | null,
+  ): Promise<void> {
+    await this.revoker.notification(body, meta.timestamp);
+    if (audience !== null) return this.emitNotification(body, meta, audience);
+  }
+
+  /** Not async: with nothing to wait for first, the listeners' promise is handed back as it is. */
+  private emitNotification(body: WireEventSubNotificationBody, meta: EventSubMessageMeta, audience: NotificationAudience): Promise<void> {
     let payload: EventSubNotification;
     try {
-      const subscription = toEventSubSubscription(body.subscription);
+      const subscription = this.subscriptions.convert(body.subscription);
       payload = {
         subscription,
         event: toEventSubEvent(subscription.type, body.event),
@@ -76,14 +109,13 @@ export class EventSubDispatcher {
       };
     } catch (error) {
       this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
-      return;
+      return DONE;
     }
     const { toAll, toType } = audience;
     if (toAll && toType !== null) {
-      await Promise.all([this.emit(TwitchAuthEvent.EventSubNotification, payload), this.emit(toType, payload)]);
-    } else {
-      await this.emit(toAll ? TwitchAuthEvent.EventSubNotification : toType!, payload);
+      return Promise.all([this.emit(TwitchAuthEvent.EventSubNotification, payload), this.emit(toType, payload)]).then(NOTHING);
     }
+    return this.emit(toAll ? TwitchAuthEvent.EventSubNotification : toType!, payload);
   }
 
   /** Emits `twitch.eventsub.revocation`, after marking the user's token when the revocation says the grant is gone. */
@@ -111,6 +143,9 @@ export class EventSubDispatcher {
     return this.events.emitAndWait(name, payload);
   }
 }
+
+const DONE: Promise<void> = Promise.resolve();
+const NOTHING = (): void => undefined;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

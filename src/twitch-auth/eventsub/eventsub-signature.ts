@@ -74,13 +74,28 @@ export function parseEventSubTimestamp(value: string): number | null {
     return null;
   }
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
-  const dayStart = Date.UTC(year, month - 1, day);
-  // Every month has a 28th; past it, a day the month lacks rolls over into the next one.
-  if (day > 28 && new Date(dayStart).getUTCDate() !== day) return null;
+  const dayStart = utcDayStart(year, month, day);
+  if (dayStart === null) return null;
   // A leap second (:60) is read as the last millisecond of its minute's 59th second.
   const seconds = Math.min(second, 59);
   const leapExtra = second === 60 ? 999 - millis : 0;
   return dayStart + ((hour * 60 + minute - offsetMinutes) * 60 + seconds) * 1000 + millis + leapExtra;
+}
+
+/** The last day read: a burst of messages is stamped within one day, so `Date.UTC` runs about once a day. */
+let lastDayKey = -1;
+let lastDayStart = 0;
+
+/** Milliseconds since the epoch of the day's start, or null when the month lacks the day. */
+function utcDayStart(year: number, month: number, day: number): number | null {
+  const key = (year * 100 + month) * 100 + day;
+  if (key === lastDayKey) return lastDayStart;
+  const dayStart = Date.UTC(year, month - 1, day);
+  // Every month has a 28th; past it, a day the month lacks rolls over into the next one.
+  if (day > 28 && new Date(dayStart).getUTCDate() !== day) return null;
+  lastDayKey = key;
+  lastDayStart = dayStart;
+  return dayStart;
 }
 
 const ZERO = 0x30;

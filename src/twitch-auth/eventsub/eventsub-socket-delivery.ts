@@ -25,26 +25,56 @@ export class EventSubSocketDelivery {
   /**
    * De-duplicates and dispatches; never rejects (failures are logged).
    * `beforeRevocation` runs once for a first-seen revocation, before its event.
+   * With a store that answers at once (the in-memory one) nothing here waits
+   * before the listeners run: one message costs no promise of its own.
    */
-  async deliver(delivery: EventSubWebSocketDelivery, beforeRevocation?: (subscriptionId: unknown) => Promise<void>): Promise<void> {
-    let first = true;
+  deliver(delivery: EventSubWebSocketDelivery, beforeRevocation?: (subscriptionId: unknown) => Promise<void>): Promise<void> {
+    let first: boolean | Promise<boolean>;
     try {
-      first = await this.deduplicator.firstDelivery(delivery.messageId);
+      first = this.deduplicator.firstDelivery(delivery.messageId);
     } catch (error) {
-      // A socket message is never sent again: dispatching it (maybe twice) beats losing it.
-      this.logger.warn(
-        `Could not record EventSub message ${delivery.messageId} as delivered; dispatching it anyway: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      return this.unrecorded(delivery, error, beforeRevocation);
     }
+    if (typeof first === 'boolean') return this.claimed(delivery, first, beforeRevocation);
+    return first.then(
+      (isFirst) => this.claimed(delivery, isFirst, beforeRevocation),
+      (error: unknown) => this.unrecorded(delivery, error, beforeRevocation),
+    );
+  }
+
+  private unrecorded(
+    delivery: EventSubWebSocketDelivery,
+    error: unknown,
+    beforeRevocation: ((subscriptionId: unknown) => Promise<void>) | undefined,
+  ): Promise<void> {
+    // A socket message is never sent again: dispatching it (maybe twice) beats losing it.
+    this.logger.warn(
+      `Could not record EventSub message ${delivery.messageId} as delivered; dispatching it anyway: ${error instanceof Error ? error.message : String(error)}`,
+    );
+    return this.claimed(delivery, true, beforeRevocation);
+  }
+
+  private claimed(
+    delivery: EventSubWebSocketDelivery,
+    first: boolean,
+    beforeRevocation: ((subscriptionId: unknown) => Promise<void>) | undefined,
+  ): Promise<void> {
     this.metrics.eventSubMessage(delivery.transport, first ? 'dispatched' : 'duplicate');
-    if (!first) return;
-    const meta = { messageId: delivery.messageId, timestamp: delivery.timestamp, transport: delivery.transport };
-    if (delivery.kind === 'revocation') {
-      await beforeRevocation?.(delivery.body.subscription?.id);
-      return this.dispatcher.dispatchRevocation(delivery.body, meta);
-    }
+    if (!first) return DONE;
+    // The delivery carries the message's id, timestamp and transport: it is the meta, no copy needed.
+    if (delivery.kind === 'revocation') return this.revoked(delivery, beforeRevocation);
     const audience = this.dispatcher.notificationAudience(delivery.body);
-    if (audience === null && delivery.body.subscription.type !== USER_AUTHORIZATION_REVOKE) return;
-    return this.dispatcher.dispatchNotification(delivery.body, meta, audience);
+    if (audience === null && delivery.body.subscription.type !== USER_AUTHORIZATION_REVOKE) return DONE;
+    return this.dispatcher.dispatchNotification(delivery.body, delivery, audience);
+  }
+
+  private async revoked(
+    delivery: EventSubWebSocketDelivery & { kind: 'revocation' },
+    beforeRevocation: ((subscriptionId: unknown) => Promise<void>) | undefined,
+  ): Promise<void> {
+    await beforeRevocation?.(delivery.body.subscription?.id);
+    return this.dispatcher.dispatchRevocation(delivery.body, delivery);
   }
 }
+
+const DONE: Promise<void> = Promise.resolve();

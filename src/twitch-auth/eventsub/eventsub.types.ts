@@ -83,6 +83,11 @@ export interface EventSubEnsureResult {
  * event exactly as Twitch sent it for any other type.
  */
 export interface EventSubNotification<E = unknown> {
+  /**
+   * The subscription the message came for. One frozen object is shared by its
+   * notifications while Twitch sends it unchanged (every message repeats it):
+   * copy it to change it.
+   */
   subscription: EventSubSubscription;
   event: E;
   /** `Twitch-Eventsub-Message-Id`: stable across Twitch's retries. */

@@ -75,6 +75,8 @@ export class TwitchAuthMetrics {
   private readonly helixDuration: HistogramInstrument | null;
   /** Attribute sets are built once: recording allocates nothing. */
   private readonly attributes = new Map<string, MetricAttributeSet>();
+  private readonly eventSubAttributes: Partial<Record<EventSubTransportName, Partial<Record<EventSubMessageOutcome, MetricAttributeSet>>>> =
+    {};
 
   /** Instruments from `api`'s global meter provider; none when `api` is null. */
   static fromApi(api: OpenTelemetryMetricsApi | null): TwitchAuthMetrics {
@@ -130,7 +132,10 @@ export class TwitchAuthMetrics {
 
   /** One EventSub message was answered (webhook) or handled (WebSocket, conduit). */
   eventSubMessage(transport: EventSubTransportName, outcome: EventSubMessageOutcome): void {
-    this.eventSubMessages?.add(1, this.attributesOf('transport', transport, 'outcome', outcome));
+    if (!this.eventSubMessages) return;
+    // Once per socket message: looked up by the two labels, no key string joined per call.
+    const byOutcome = (this.eventSubAttributes[transport] ??= {});
+    this.eventSubMessages.add(1, (byOutcome[outcome] ??= this.attributesOf('transport', transport, 'outcome', outcome)));
   }
 
   /** One Helix request got an answer with `status` (null: none came), `seconds` after it was sent. */

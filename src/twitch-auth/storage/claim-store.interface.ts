@@ -13,6 +13,14 @@ export interface ClaimStore {
    * sharing the store.
    */
   claim(namespace: string, key: string, expiresAt: number): Promise<boolean>;
+
+  /**
+   * The same claim answered synchronously, for a store that needs no I/O (the
+   * in-memory one). Optional: callers on a hot path (every EventSub message)
+   * use it when present and fall back to `claim`, saving a promise and a
+   * microtask per message.
+   */
+  claimNow?(namespace: string, key: string, expiresAt: number): boolean;
 }
 
 /** Injection token of the configured claim store. */

@@ -22,6 +22,11 @@ export class InMemoryClaimStore implements ClaimStore {
   constructor(private readonly limit: number = IN_MEMORY_CLAIM_LIMIT) {}
 
   async claim(namespace: string, key: string, expiresAt: number): Promise<boolean> {
+    return this.claimNow(namespace, key, expiresAt);
+  }
+
+  /** `claim`, answered synchronously: nothing here waits. */
+  claimNow(namespace: string, key: string, expiresAt: number): boolean {
     let claims = this.namespaces.get(namespace);
     if (claims === undefined) {
       claims = new NamespaceClaims(this.limit);
@@ -58,6 +63,8 @@ class NamespaceClaims {
   private head = 0;
   /** Number of the claim at index 0 of the queue arrays. */
   private base = 0;
+  /** Claims in the queue that a newer claim of their key replaced; while there are none, eviction need not check. */
+  private superseded = 0;
 
   constructor(private readonly limit: number) {}
 
@@ -68,7 +75,10 @@ class NamespaceClaims {
 
   claim(key: string, expiresAt: number, now: number): boolean {
     const current = this.keys.get(key);
-    if (current !== undefined && this.queueExpiries[current - this.base]! > now) return false;
+    if (current !== undefined) {
+      if (this.queueExpiries[current - this.base]! > now) return false;
+      this.superseded++;
+    }
     this.keys.set(key, this.base + this.queueKeys.length);
     this.queueKeys.push(key);
     this.queueExpiries.push(expiresAt);
@@ -82,7 +92,9 @@ class NamespaceClaims {
       if (this.keys.size <= this.limit && this.queueExpiries[this.head]! > now) break;
       const key = this.queueKeys[this.head]!;
       // A key claimed again after expiring has a newer claim further back; only that one removes it.
-      if (this.keys.get(key) === this.base + this.head) this.keys.delete(key);
+      if (this.superseded === 0) this.keys.delete(key);
+      else if (this.keys.get(key) === this.base + this.head) this.keys.delete(key);
+      else this.superseded--;
       this.head++;
     }
     if (this.head >= 4096 && this.head * 2 >= length) {
