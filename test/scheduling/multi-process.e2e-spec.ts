@@ -154,7 +154,12 @@ describe('four demo processes maintaining 200 users on one Postgres', () => {
     // Phase 3: the victim restarts and rejoins; two more refreshes of everyone.
     const restarted = await DemoProcess.start(`${victim.name} restarted`, scenario.env(), cwd.path);
     await scenario.waitForRefreshes(2, Date.now(), 30_000);
-    expect((await restarted.maintenance()).totals.refreshed).toBeGreaterThan(0);
+    // It rejoined: its ticks run cleanly. Whether a generation falls to it depends on whose tick comes first after
+    // the generation falls due (batch claims take what is due); the exactly-once checks below cover every process.
+    const rejoined = await restarted.maintenance();
+    expect(rejoined.ticks).toBeGreaterThan(0);
+    expect(rejoined.lastTickError).toBeNull();
+    expect(rejoined.totals.failed).toBe(0);
     const live = [...demos.filter((demo) => demo !== victim), restarted];
     await scenario.expectAllValid(live);
     const ticks = await Promise.all(live.map((demo) => demo.tickReport()));
