@@ -66,7 +66,7 @@ interface NodeServerLike {
  *   module, it comes before the body parsers and routes Nest adds in
  *   `init()`.
  *
- * Either way the headers are checked first (`refuseEventSubHead`): a request
+ * Either way the headers are checked first (`EventSubReceiver.refuseHead`): a request
  * that could never pass is refused before a byte of its body is read. The
  * body is then read here, once, as the bytes Twitch signed, within
  * `eventSub.bodyTimeoutMs` (408 and the connection closed after that), and

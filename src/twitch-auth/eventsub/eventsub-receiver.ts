@@ -66,7 +66,7 @@ const REQUIRED_HEADERS = [
 
 /**
  * The EventSub webhook rules, independent of Express or Fastify: what the
- * headers alone refuse (`refuseEventSubHead`), raw body, signature and replay
+ * headers alone refuse (`refuseHead`), raw body, signature and replay
  * window (403), body shape (400), challenge (200 text/plain), de-duplication after
  * verification, and dispatch only after a 204 went out.
  */
@@ -87,7 +87,7 @@ export class EventSubReceiver implements OnModuleInit {
     if (!this.verifier) throw new EventSubNotConfiguredError('The EventSub callback route (routes.eventSub)');
   }
 
-  /** `refuseEventSubHead`, with the refusal counted in the metrics. */
+  /** The refusal the headers alone decide (see `classifyEventSubHead`), counted in the metrics; null when they pass. */
   refuseHead(headers: EventSubHttpRequest['headers'], bodyPresent?: boolean): EventSubHttpResponse | null {
     const refusal = classifyEventSubHead(headers, bodyPresent);
     if (!refusal) return null;
@@ -114,7 +114,7 @@ export class EventSubReceiver implements OnModuleInit {
       return eventSubPayloadTooLarge();
     }
 
-    // refuseEventSubHead checked that all four are there, once each, and the type is one Twitch sends.
+    // refuseHead checked that all four are there, once each, and the type is one Twitch sends.
     const messageId = headers[EventSubHeader.MessageId] as string;
     const timestamp = headers[EventSubHeader.MessageTimestamp] as string;
     const signature = headers[EventSubHeader.MessageSignature] as string;
@@ -192,17 +192,13 @@ const SIGNATURE_SHAPE = /^sha256=[0-9a-f]{64}$/;
  * The refusal a request earns from its headers alone, or `null` when the body
  * is worth reading: a declared length over the limit (413), a body that is not
  * JSON (415), a message header missing (403), a signature that cannot be
- * Twitch's (403), an unknown message type (400). The direct mount calls it
+ * Twitch's (403), an unknown message type (400), with how the metrics count
+ * it. The direct mount calls it (through `refuseHead`)
  * before reading a byte of the body, so a request that could never pass costs
  * no memory and no waiting; `receive` calls it first too, so both mounts
  * answer alike. `bodyPresent` is known when the body was already read;
  * otherwise the headers say whether one follows.
  */
-export function refuseEventSubHead(headers: EventSubHttpRequest['headers'], bodyPresent?: boolean): EventSubHttpResponse | null {
-  return classifyEventSubHead(headers, bodyPresent)?.response ?? null;
-}
-
-/** `refuseEventSubHead`'s answer and how the metrics count it. */
 function classifyEventSubHead(
   headers: EventSubHttpRequest['headers'],
   bodyPresent?: boolean,
