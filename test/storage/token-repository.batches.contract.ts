@@ -82,6 +82,30 @@ export function describeBatchContract(repository: () => TokenRepository): void {
       expect(await repo.updateMany([])).toEqual([]);
     });
 
+    it('lands exactly one of two concurrent batches fenced on the same versions, rows listed in opposite orders, without failing either', async () => {
+      const ids = Array.from({ length: 30 }, (_, i) => `o${String(i).padStart(2, '0')}`);
+      for (const id of ids) await repo.save(newToken(id));
+      const batch = (writer: string, order: string[]) =>
+        order.map((userId) => ({ userId, changes: { login: writer }, condition: { version: 1 } }));
+      for (let round = 0; round < 5; round++) {
+        const results = await Promise.all([
+          repo.updateMany(batch(`a${round}`, ids)),
+          repo.updateMany(batch(`b${round}`, [...ids].reverse())),
+          repo.updateMany(batch(`c${round}`, [...ids.slice(15), ...ids.slice(0, 15)])),
+        ]);
+        for (const [i, id] of ids.entries()) {
+          const winners = [results[0]![i], results[1]![ids.length - 1 - i], results[2]![(i + 15) % ids.length]].filter(Boolean);
+          expect({ id, winners: winners.length }).toEqual({ id, winners: 1 });
+          const row = (await repo.get(id))!;
+          expect(row.version).toBe(2);
+          expect(row.login).toMatch(new RegExp(`^[abc]${round}$`));
+        }
+        // The next round fences on version 1 again.
+        for (const id of ids) await repo.delete(id);
+        for (const id of ids) await repo.save(newToken(id));
+      }
+    });
+
     it('releases only the listed leases the owner holds, without changing version', async () => {
       for (const id of ['a', 'b', 'c']) await repo.save(newToken(id));
       await repo.acquireLease('a', 'worker-a', T0 + MINUTE, T0);

@@ -61,59 +61,109 @@ const COLUMNS: { [K in keyof TokenColumns]-?: [column: string, type: 'VARCHAR' |
 };
 
 /**
- * Every write as `update` would make it, inside the caller's transaction, in
- * two statements per thousand rows whatever their number: the rows are read
- * (and, on Postgres, locked, in user-id order) to decide which conditions
+ * SQLite: every write as `update` would make it, inside the caller's
+ * transaction (whose `BEGIN IMMEDIATE` holds the write lock throughout), in
+ * two statements per batch: the rows are read to decide which conditions
  * hold, then those rows get their own values through one UPDATE with a CASE
- * per column. SQLite's write lock, or Postgres's row locks, keep any other
- * write out between the two. Lists are stored as JSON text, as the entity's
- * transformer stores them.
+ * per column. Lists are stored as JSON text, as the entity's transformer
+ * stores them.
  */
-export async function updateRows(m: EntityManager, postgres: boolean, writes: readonly BatchedUpdate[]): Promise<boolean[]> {
-  const landed = new Array<boolean>(writes.length).fill(false);
-  const byUser = new Map<string, number>();
-  writes.forEach((write, index) => byUser.set(write.userId, index));
-  const ids = [...byUser.keys()].sort(compareIds);
-  for (let from = 0; from < ids.length; from += WRITES_PER_STATEMENT) {
-    const chunk = ids.slice(from, from + WRITES_PER_STATEMENT);
-    const sql = new SqlBuilder(postgres);
+export async function updateRows(m: EntityManager, writes: readonly BatchedUpdate[]): Promise<boolean[]> {
+  const { landed, chunks, writeOf, markLanded } = planWrites(writes);
+  for (const chunk of chunks) {
+    const sql = new SqlBuilder(false);
     const current = (await m.query(
-      `SELECT user_id, version, lease_owner FROM twitch_tokens WHERE user_id IN (${chunk.map((id) => sql.param(id)).join(', ')}) ORDER BY user_id${postgres ? ' FOR UPDATE' : ''}`,
+      `SELECT user_id, version, lease_owner FROM twitch_tokens WHERE user_id IN (${chunk.map((id) => sql.param(id)).join(', ')})`,
       sql.parameters,
     )) as { user_id: string; version: number | string; lease_owner: string | null }[];
     const passing = current.filter((row) => {
-      const { condition } = writes[byUser.get(row.user_id)!]!;
+      const { condition } = writeOf(row.user_id);
       if (condition.version !== undefined && Number(row.version) !== condition.version) return false;
       return condition.leaseOwner === undefined || row.lease_owner === condition.leaseOwner;
     });
     if (passing.length === 0) continue;
-    await m.query(
-      ...updateStatement(
-        postgres,
-        passing.map((row) => writes[byUser.get(row.user_id)!]!),
-      ),
+    const update = new SqlBuilder(false);
+    const set = assignments(
+      update,
+      passing.map((row) => writeOf(row.user_id)),
     );
-    for (const row of passing) landed[byUser.get(row.user_id)!] = true;
+    await m.query(
+      `UPDATE twitch_tokens SET ${set} WHERE user_id IN (${passing.map((row) => update.param(row.user_id)).join(', ')})`,
+      update.parameters,
+    );
+    for (const row of passing) markLanded(row.user_id);
   }
   return landed;
 }
 
-/** One UPDATE giving each row its own values: `col = CASE user_id WHEN ... THEN ... ELSE col END` for every column any write sets. */
-function updateStatement(postgres: boolean, writes: readonly BatchedUpdate[]): [string, unknown[]] {
-  const sql = new SqlBuilder(postgres);
+/**
+ * Postgres: the same writes in one statement per batch, atomic on its own,
+ * so without a transaction around it (one round trip instead of four). The
+ * rows whose conditions hold are locked in user-id order, as every batch
+ * locks them, so two batches never wait on each other in a circle; a row a
+ * concurrent writer changed is checked again once its lock is free (Read
+ * Committed re-reads it), so a condition that stopped holding drops it.
+ * Each locked row gets its own values; RETURNING names those that landed.
+ */
+export async function updateRowsAtomically(m: EntityManager, writes: readonly BatchedUpdate[]): Promise<boolean[]> {
+  const { landed, chunks, writeOf, markLanded } = planWrites(writes);
+  for (const chunk of chunks) {
+    const sql = new SqlBuilder(true);
+    const values = chunk.map((userId) => {
+      const { condition } = writeOf(userId);
+      return `(CAST(${sql.param(userId)} AS VARCHAR), CAST(${sql.param(condition.version ?? null)} AS INTEGER), CAST(${sql.param(condition.leaseOwner ?? null)} AS VARCHAR))`;
+    });
+    const set = assignments(
+      sql,
+      chunk.map((userId) => writeOf(userId)),
+    );
+    const written = (await m.query(
+      `WITH w (user_id, version, lease_owner) AS (VALUES ${values.join(', ')}), ` +
+        `locked AS (SELECT t.user_id FROM twitch_tokens t JOIN w ON w.user_id = t.user_id ` +
+        `WHERE (w.version IS NULL OR t.version = w.version) AND (w.lease_owner IS NULL OR t.lease_owner = w.lease_owner) ` +
+        `ORDER BY t.user_id FOR UPDATE OF t), ` +
+        `written AS (UPDATE twitch_tokens SET ${set} WHERE user_id IN (SELECT user_id FROM locked) RETURNING user_id) ` +
+        // A SELECT at the top, so every driver version hands back the rows as rows.
+        `SELECT user_id FROM written`,
+      sql.parameters,
+    )) as { user_id: string }[];
+    for (const row of written) markLanded(row.user_id);
+  }
+  return landed;
+}
+
+/** The writes' users in chunks of one statement each, the last write of each user (a group holds one per user). */
+function planWrites(writes: readonly BatchedUpdate[]) {
+  const byUser = new Map<string, number>();
+  writes.forEach((write, index) => byUser.set(write.userId, index));
+  const ids = [...byUser.keys()].sort(compareIds);
+  const chunks: string[][] = [];
+  for (let from = 0; from < ids.length; from += WRITES_PER_STATEMENT) chunks.push(ids.slice(from, from + WRITES_PER_STATEMENT));
+  const landed = new Array<boolean>(writes.length).fill(false);
+  return {
+    landed,
+    chunks,
+    writeOf: (userId: string) => writes[byUser.get(userId)!]!,
+    markLanded: (userId: string) => {
+      landed[byUser.get(userId)!] = true;
+    },
+  };
+}
+
+/** The SET list giving each row its own values: `col = CASE user_id WHEN ... THEN ... ELSE col END` for every column any write sets. */
+function assignments(sql: SqlBuilder, writes: readonly BatchedUpdate[]): string {
   const perWrite = writes.map((write) => columnsOfChanges(write.changes));
   const properties = new Set<keyof TokenColumns>();
   for (const columns of perWrite) for (const key of Object.keys(columns) as (keyof TokenColumns)[]) properties.add(key);
-  const assignments = [...properties].map((property) => {
+  const cases = [...properties].map((property) => {
     const [column, type] = COLUMNS[property];
-    const cases = writes
+    const branches = writes
       .map((write, index) => [write.userId, perWrite[index]!] as const)
       .filter(([, columns]) => property in columns)
       .map(([userId, columns]) => `WHEN ${sql.param(userId)} THEN CAST(${sql.param(storedValue(columns[property]))} AS ${type})`);
-    return `${column} = CASE user_id ${cases.join(' ')} ELSE ${column} END`;
+    return `${column} = CASE user_id ${branches.join(' ')} ELSE ${column} END`;
   });
-  const ids = writes.map((write) => sql.param(write.userId)).join(', ');
-  return [`UPDATE twitch_tokens SET ${assignments.join(', ')}, version = version + 1 WHERE user_id IN (${ids})`, sql.parameters];
+  return [...cases, 'version = version + 1'].join(', ');
 }
 
 /** A column value as the driver takes it: string lists as the JSON text the entity stores. */

@@ -12,7 +12,7 @@ import {
 } from '../token-repository.interface.js';
 import type { BatchedUpdate, ClaimRequest, TokenBatchOperations } from '../token-batches.interface.js';
 import { writeWithIntents } from './intent-assignment.js';
-import { claimRows, releaseRows, updateRows, type DueScan } from './token-batch.statements.js';
+import { claimRows, releaseRows, updateRows, updateRowsAtomically, type DueScan } from './token-batch.statements.js';
 import { columnsOfChanges, columnsOfNewToken, distinct, toStoredToken } from './token-row.mapper.js';
 import { insertToken, loadToken, selectTokens, updateToken } from './token-row.statements.js';
 import { LostRaceError, TransactionRunner } from './transaction-runner.js';
@@ -186,10 +186,15 @@ export class TypeOrmTokenRepository implements TokenRepository, TokenBatchOperat
     );
   }
 
-  /** One transaction: a read of the rows' versions and leases, then one UPDATE for those whose conditions hold. */
+  /**
+   * Postgres: one statement per batch that locks, checks and writes. SQLite:
+   * one transaction, a read of the rows' versions and leases, then one UPDATE
+   * for those whose conditions hold.
+   */
   updateMany(writes: readonly BatchedUpdate[]): Promise<boolean[]> {
     if (writes.length === 0) return Promise.resolve([]);
-    return this.runner.transaction('updateMany', (m) => updateRows(m, this.postgres, writes));
+    if (this.postgres) return this.runner.statement('updateMany', (m) => updateRowsAtomically(m, writes));
+    return this.runner.transaction('updateMany', (m) => updateRows(m, writes));
   }
 
   /** One UPDATE per thousand users. */
