@@ -31,20 +31,20 @@ export function planFor(quick: boolean): BenchPlan {
         b7: { runs: 1, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 1 },
-        b9: { users: 100_000, slice: 10_000, concurrency: 32, instances: 4 },
+        b9: { users: 100_000, slice: 10_000, concurrency: 128, instances: 4, pairs: 1 },
       }
     : {
         quick: false,
         b1: { users: 10_000, callsPerSample: 200_000, rounds: 10 },
         b2: { users: 1_000, callers: 50, rounds: 5, latencyMs: 20 },
         b2x: { users: 200, callers: 10, rounds: 5, latencyMs: 20 },
-        b3: { connections: 32, durationSeconds: 5, warmupSeconds: 3, rounds: 6 },
+        b3: { connections: 32, durationSeconds: 5, warmupSeconds: 3, rounds: 4 },
         b4: { sizes: [10_000, 100_000, 1_000_000], due: 1_000, rounds: 3, concurrency: 8 },
         b5: { users: 100_000 },
         b6: { messages: 20_000, rounds: 8 },
         b7: { runs: 3, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
-        b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 5 },
-        b9: { users: 1_000_000, slice: 50_000, concurrency: 32, instances: 4 },
+        b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 3 },
+        b9: { users: 1_000_000, slice: 50_000, concurrency: 128, instances: 4, pairs: 3 },
       };
 }

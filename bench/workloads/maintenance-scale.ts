@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { startPostgres, type ThrowawayPostgres } from '../../test/support/postgres.js';
 import { childExecArgv, reportProgress, runAsChild } from '../lib/child.js';
@@ -38,6 +39,8 @@ export interface MaintenanceRound {
   fake: FakeTwitchStats;
   /** Rows still leased after the round: a lease never given back would hold its user until it lapses. */
   leasesLeft: number;
+  /** Postgres: transactions (each lone statement is one) the database committed during the measured ticks. */
+  transactions: number | null;
 }
 
 export interface MaintenanceScaleResult {
@@ -55,8 +58,8 @@ const CHUNK = 100_000;
 const FIRST_FILLER = 100_000_000;
 const FIRST_DUE = 900_000_000;
 const FIRST_WARM_UP = 800_000_000;
-/** Tokens each instance maintains, unmeasured, before the measured slice is made due. */
-const WARM_UP_PER_INSTANCE = 2_000;
+/** Tokens each instance maintains, unmeasured, before the measured slice is made due: enough for the JIT to settle. */
+const WARM_UP_PER_INSTANCE = 5_000;
 
 async function main(params: MaintenanceScaleParams): Promise<MaintenanceScaleResult> {
   const directory = mkdtempSync(join(tmpdir(), 'twitch-auth-b9-'));
@@ -84,11 +87,15 @@ async function main(params: MaintenanceScaleParams): Promise<MaintenanceScaleRes
       await fake.reset();
       await makeDue(WARM_UP_PER_INSTANCE * instances, FIRST_WARM_UP + round * 100_000);
       let due = { refreshDue: 0, validationDue: 0 };
+      let transactionsBefore = 0;
       const results = await runInstances(params, instances, databaseUrl, fake, async () => {
         await fake.reset();
         due = await makeDue(params.slice, FIRST_DUE + round * params.slice);
+        if (postgres) transactionsBefore = await committedTransactions(postgres.url);
       });
-      rounds.push({ ...due, instances: results, fake: await fake.stats(), leasesLeft: await countLeases(databaseUrl) });
+      // The instances have exited, so their sessions' counts have reached the statistics.
+      const transactions = postgres ? (await committedTransactions(postgres.url)) - transactionsBefore - 1 : null;
+      rounds.push({ ...due, instances: results, fake: await fake.stats(), leasesLeft: await countLeases(databaseUrl), transactions });
       reportProgress(
         `round ${round + 1}: ${instances} instance(s), ${results.map((r) => `${r.refreshed + r.validated} tokens in ${r.cpuMs.toFixed(0)} ms CPU`).join('; ')}`,
       );
@@ -252,6 +259,20 @@ async function runInstances(
         clearTimeout(timer);
       }),
     );
+  }
+}
+
+/** Transactions the database has committed or rolled back so far, read on a new session (which adds its own one). */
+async function committedTransactions(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(result.rows[0]!.n);
+  } finally {
+    await client.end();
   }
 }
 
