@@ -13,7 +13,7 @@ export type {
   TwitchAuthRuntimeOptions,
   TwitchAuthStructuralOptions,
 } from './twitch-auth.module.js';
-export { resolveTwitchAuthOptions } from './twitch-auth.options.js';
+export { resolveTwitchAuthOptions } from './twitch-auth.option-resolver.js';
 export type {
   TwitchAuthModuleOptions,
   ResolvedTwitchAuthOptions,

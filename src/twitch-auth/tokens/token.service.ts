@@ -2,7 +2,8 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent, type BotReadyEvent } from '../twitch-auth.events.js';
-import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { checkScopes } from '../twitch-auth.option-checks.js';
 import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
 import type { NewStoredToken } from '../storage/token-repository.interface.js';
