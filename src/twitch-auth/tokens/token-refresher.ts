@@ -11,6 +11,7 @@ import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import { TokenCache } from './token-cache.js';
 import { TokenFailureRecorder } from './token-failure-recorder.js';
 import { TokenLease } from './token-lease.js';
+import type { MaintenanceCallOptions } from './token-refresh-call.js';
 import { TokenRenewal } from './token-renewal.js';
 import { TokenStore, type PlainToken } from './token-store.js';
 import { MAX_RATE_LIMIT_WAIT_MS, type RefresherTimings } from './token-timings.js';
@@ -21,28 +22,6 @@ import { TokenLeaseTimeoutError } from './token.errors.js';
 const TAKEOVER_GRACE_MS = 10_000;
 /** Time given to writes still pending at shutdown when in-flight work used up the bound. */
 const MIN_FINAL_WRITE_MS = 3_000;
-
-/**
- * How the maintenance scheduler and the 401 path call the refresher.
- */
-export interface MaintenanceCallOptions {
-  /** Fail at once with `TokenLeaseTimeoutError` instead of waiting when another instance holds the user's lease. */
-  skipIfLeased?: boolean;
-  /** `validate` only: the `lastValidatedAt` the caller saw; nothing is done when the token was validated or refreshed since. */
-  seenLastValidatedAt?: number | null;
-  /**
-   * `refresh` only: Twitch rejected the seen access token (401). It is
-   * refreshed whenever the stored row still holds it, due or not; a row that
-   * holds another token is answered as it is.
-   */
-  rejected?: boolean;
-  /**
-   * Gives up (rejecting with the signal's reason) while waiting for a lease or
-   * for Twitch's answer. Once Twitch answered, the result is still stored:
-   * a refreshed token is never dropped because its caller left.
-   */
-  signal?: AbortSignal;
-}
 
 /** One refresh in flight in this process, and the access token it started from. */
 interface Flight {

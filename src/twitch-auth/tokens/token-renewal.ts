@@ -7,19 +7,12 @@ import type { TokenGrant } from '../twitch/twitch.types.js';
 import { refreshDueAt, type TokenCache } from './token-cache.js';
 import type { TokenFailureRecorder } from './token-failure-recorder.js';
 import { isTransient } from './token-failures.js';
+import type { MaintenanceCallOptions } from './token-refresh-call.js';
 import type { TokenLease } from './token-lease.js';
 import { toAccessToken, toTokenInfo, type PlainToken, type TokenStore } from './token-store.js';
 import type { TokenWriteGroup } from './token-write-group.js';
 import type { TokenWriter } from './token-writer.js';
 import { ReauthorizationRequiredError, TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
-
-/** What a validation was asked with (the refresher's call options, read here). */
-export interface ValidationCall {
-  /** Nothing is done when the token was validated or refreshed after this `lastValidatedAt`. */
-  seenLastValidatedAt?: number | null;
-  /** Gives up while waiting for Twitch's answer. */
-  signal?: AbortSignal;
-}
 
 /** What `TokenRenewal` works with: the refresher's own lease, writer and failure recorder, shared. */
 export interface TokenRenewalParts {
@@ -77,7 +70,11 @@ export class TokenRenewal {
    * `reauth_required`. `claimed`: `row` is as maintenance claimed it,
    * possibly older than a write this process made since.
    */
-  async validate(row: PlainToken, call: ValidationCall, claimed = false): Promise<PlainToken> {
+  async validate(
+    row: PlainToken,
+    call: Pick<MaintenanceCallOptions, 'seenLastValidatedAt' | 'signal'>,
+    claimed = false,
+  ): Promise<PlainToken> {
     const userId = row.userId;
     if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
     if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
