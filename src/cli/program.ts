@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFileSync } from 'node:fs';
-import { checkScopes } from '../twitch-auth/twitch-auth.options.js';
+import { checkScopes } from '../twitch-auth/twitch-auth.option-checks.js';
 import { CliError, ExitCode } from './cli.errors.js';
 import { loadEnvironment, withTokenService } from './cli-context.js';
 import { who } from './format.js';

@@ -13,7 +13,7 @@ export type {
   TwitchAuthRuntimeOptions,
   TwitchAuthStructuralOptions,
 } from './twitch-auth.module.js';
-export { resolveTwitchAuthOptions } from './twitch-auth.options.js';
+export { resolveTwitchAuthOptions } from './twitch-auth.option-resolver.js';
 export type {
   TwitchAuthModuleOptions,
   ResolvedTwitchAuthOptions,
@@ -79,7 +79,7 @@ export type { TwitchEndpoint } from './twitch/twitch.errors.js';
 
 // Tokens
 export { TokenService } from './tokens/token.service.js';
-export type { AuthorizationUrlOptions, AddTokenOptions, TokenCallOptions } from './tokens/token.service.js';
+export type { AuthorizationUrlOptions, AddTokenOptions, TokenCallOptions } from './tokens/token-service.options.js';
 export { AccessToken } from './tokens/access-token.js';
 export type { TokenInfo, AccessTokenData } from './tokens/access-token.js';
 export type { TokenSource, TokenSourceRequest, TokenSourceResult, TokenSourceReason } from './tokens/token-source.interface.js';

@@ -3,15 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from './twitch-auth.constants.js';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import { TwitchAuthEventPublisher } from './twitch-auth.events.js';
-import {
-  eventSubMount,
-  normalisePath,
-  resolveTwitchAuthOptions,
-  type EventSubMount,
-  type ResolvedTwitchAuthOptions,
-  type TokenStorageOption,
-  type TwitchAuthModuleOptions,
-} from './twitch-auth.options.js';
+import type { EventSubMount, ResolvedTwitchAuthOptions, TokenStorageOption, TwitchAuthModuleOptions } from './twitch-auth.options.js';
+import { eventSubMount, normalisePath } from './twitch-auth.option-checks.js';
+import { resolveTwitchAuthOptions } from './twitch-auth.option-resolver.js';
 import type { TwitchAuthModuleParts, TwitchAuthModulePartsFactory, TwitchAuthRoutes } from './twitch-auth.module-parts.js';
 import { ClaimStore } from './storage/claim-store.interface.js';
 import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';

@@ -1,5 +1,5 @@
 import type { CanActivate, ModuleMetadata, Type } from '@nestjs/common';
-import { normalisePath } from '../twitch-auth.options.js';
+import { normalisePath } from '../twitch-auth.option-checks.js';
 import { DashboardGuardMissingError } from './dashboard.errors.js';
 
 /** Options of `TwitchAuthDashboardModule.forRoot`. */

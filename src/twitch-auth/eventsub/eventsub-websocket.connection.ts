@@ -5,12 +5,12 @@ import {
   type EventSubSocketTransport,
   type EventSubWebSocketConnectionOptions,
 } from './eventsub-websocket.types.js';
-import { parseEventSubTimestamp } from './eventsub-signature.js';
 import {
   EventSubWebSocketClosedError,
   EventSubWebSocketConnectError,
   EventSubWebSocketWelcomeTimeoutError,
 } from './eventsub-websocket.errors.js';
+import { EventSubMessageFilter } from './eventsub-websocket.message-filter.js';
 
 /** Twitch closes a socket that has no subscription 10 s after its welcome (4003); the welcome itself comes at once. */
 const DEFAULT_WELCOME_TIMEOUT_MS = 10_000;
@@ -18,8 +18,6 @@ const DEFAULT_WELCOME_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_SLACK_MS = 5_000;
 /** After the new welcome, messages already on their way over the old socket still arrive for this long. */
 const DEFAULT_RECONNECT_DRAIN_MS = 2_000;
-/** Message ids remembered to drop a message repeated on both sockets of a reconnect. */
-const RECENT_IDS = 1024;
 
 // The connection's public shapes live next door; re-exported so one import serves its users.
 export { TWITCH_EVENTSUB_WEBSOCKET_URL, EVENTSUB_WEBSOCKET_CLOSE_CODES, eventSubReconnectDelayMs } from './eventsub-websocket.types.js';
@@ -75,11 +73,7 @@ export class EventSubWebSocketConnection {
   private current: Leg | null = null;
   private reconnecting: Leg | null = null;
   private readonly draining = new Set<{ leg: Leg; timer: NodeJS.Timeout }>();
-  private readonly recentIds = new Set<string>();
-  private readonly recentOrder: string[] = new Array<string>(RECENT_IDS);
-  private recentNext = 0;
-  private cutoff = '';
-  private cutoffMadeAt = -Infinity;
+  private readonly filter: EventSubMessageFilter;
   private closed = false;
   private lost = false;
 
@@ -87,6 +81,7 @@ export class EventSubWebSocketConnection {
     this.transport = options.transport ?? 'websocket';
     this.welcomeTimeoutMs = options.welcomeTimeoutMs ?? DEFAULT_WELCOME_TIMEOUT_MS;
     this.keepaliveSlackMs = options.keepaliveSlackMs ?? DEFAULT_KEEPALIVE_SLACK_MS;
+    this.filter = new EventSubMessageFilter(options);
   }
 
   /** The current session id (changes on `session_reconnect`); null before the welcome and after a loss or `close()`. */
@@ -192,12 +187,12 @@ export class EventSubWebSocketConnection {
     if (!payload.subscription || typeof payload.subscription !== 'object') return;
     if (metadata.message_type === 'notification' && (!payload.event || typeof payload.event !== 'object')) return;
     const dropRepeats = this.options.dropRepeats !== false;
-    if (dropRepeats && this.recentIds.has(messageId)) return;
-    if (this.options.maxMessageAgeMs !== undefined && this.tooOld(timestamp, now)) {
+    if (dropRepeats && this.filter.seen(messageId)) return;
+    if (this.options.maxMessageAgeMs !== undefined && this.filter.tooOld(timestamp, now)) {
       this.options.logger?.debug?.(`Dropped EventSub WebSocket message ${messageId}: older than the allowed message age.`);
       return;
     }
-    if (dropRepeats) this.remember(messageId);
+    if (dropRepeats) this.filter.remember(messageId);
     const { transport } = this;
     const sessionId = leg.sessionId;
     if (metadata.message_type === 'notification') {
@@ -219,33 +214,6 @@ export class EventSubWebSocketConnection {
         sessionId,
       });
     }
-  }
-
-  /**
-   * Whether a message is older than `maxMessageAgeMs`. Twitch's timestamps
-   * are UTC (`…Z`), which sort as text: compared with a cutoff string made
-   * once a second instead of parsing every timestamp. Anything else is parsed.
-   */
-  private tooOld(timestamp: string, now: number): boolean {
-    const maxAge = this.options.maxMessageAgeMs!;
-    if (timestamp.length >= 20 && timestamp.charCodeAt(timestamp.length - 1) === 90 /* Z */ && timestamp.charCodeAt(10) === 84 /* T */) {
-      if (now - this.cutoffMadeAt >= 1000) {
-        this.cutoffMadeAt = now;
-        this.cutoff = new Date(now - maxAge).toISOString();
-      }
-      // The cutoff is up to a second stale: it errs towards accepting, never towards dropping a fresh message.
-      return timestamp < this.cutoff;
-    }
-    const sentAt = parseEventSubTimestamp(timestamp);
-    return sentAt === null || now - sentAt > maxAge;
-  }
-
-  private remember(messageId: string): void {
-    const evicted = this.recentOrder[this.recentNext];
-    if (evicted !== undefined) this.recentIds.delete(evicted);
-    this.recentOrder[this.recentNext] = messageId;
-    this.recentNext = (this.recentNext + 1) % RECENT_IDS;
-    this.recentIds.add(messageId);
   }
 
   private welcome(leg: Leg, session: { id?: unknown; keepalive_timeout_seconds?: unknown } | undefined): void {

@@ -14,7 +14,6 @@ import type {
   RefreshTokenReuse,
   RequestFilter,
 } from './fake-twitch.types.js';
-import type { WireEventSubSubscription } from '../twitch/eventsub-wire.types.js';
 import { FakeTwitchStore } from './fake-twitch.store.js';
 import { resolveOptions } from './fake-twitch.options.js';
 import { FakeDeviceStore } from './fake-twitch.devices.js';
@@ -28,15 +27,8 @@ import { chatMessagesOf, helixChatRoutes } from './fake-twitch.helix-chat.js';
 import { withHelixRateLimit } from './fake-twitch.rate-limit.js';
 import { FakeEventSubHub } from './fake-twitch.eventsub-hub.js';
 import { EVENTSUB_WS_PATH } from './fake-twitch.eventsub-ws.js';
-import { conduitInfo } from './fake-twitch.conduits.js';
 import { helixConduitRoutes } from './fake-twitch.helix-conduits.js';
-import type {
-  FakeConduitInfo,
-  FakeEventSubDelivery,
-  FakeEventSubPublishOptions,
-  FakeEventSubPublishResult,
-  FakeEventSubSessionInfo,
-} from './fake-twitch.eventsub.types.js';
+import { FakeTwitchEventSubControls } from './fake-twitch.eventsub-controls.js';
 
 /**
  * A loopback fake of Twitch's identity server (id.twitch.tv) for tests and
@@ -51,7 +43,7 @@ import type {
  * await fake.close();
  * ```
  */
-export class FakeTwitch {
+export class FakeTwitch extends FakeTwitchEventSubControls {
   /** The user created at start; the browser pages act for it until `setBrowserUser`. */
   readonly defaultUser: FakeUser;
   private readonly failures: FailureQueue;
@@ -63,6 +55,7 @@ export class FakeTwitch {
     failures: FailureQueue,
     private readonly eventSub: FakeEventSubHub,
   ) {
+    super(eventSub);
     this.failures = failures;
     this.defaultUser = context.store.addUser({ login: 'fake_streamer' });
     context.browserUserId = this.defaultUser.userId;
@@ -134,74 +127,6 @@ export class FakeTwitch {
   async close(): Promise<void> {
     await this.eventSub.close();
     await this.server.close();
-  }
-
-  /**
-   * Publishes one EventSub event: a `notification` to every enabled
-   * subscription of `type` (and `version`, when given) whose condition has
-   * every value of `options.condition`, over its own transport (its socket,
-   * its webhook, signed, or its conduit's next enabled shard). Resolves once
-   * webhooks answered; socket messages are sent in call order.
-   */
-  publishEventSub(
-    type: string,
-    version: string | undefined,
-    event: Record<string, unknown>,
-    options?: FakeEventSubPublishOptions,
-  ): Promise<FakeEventSubPublishResult> {
-    return this.eventSub.publish(type, version, event, options);
-  }
-
-  /**
-   * Sends `session_reconnect` to a session and returns its reconnect URL. The
-   * new socket's session (new id) takes over the subscriptions, then the old
-   * socket is closed; unless replaced within `eventSubReconnectGraceMs`, the old one is closed with 4004.
-   */
-  reconnectEventSubSession(sessionId: string): string {
-    return this.eventSub.sockets.reconnect(sessionId);
-  }
-
-  /**
-   * Revokes a subscription: sets `status` (e.g. `authorization_revoked`) and
-   * sends a `revocation` over its transport. Resolves to the delivery, `null`
-   * when nothing could be delivered; throws when the id is unknown.
-   */
-  async revokeEventSubSubscription(subscriptionId: string, status = 'authorization_revoked'): Promise<FakeEventSubDelivery | null> {
-    const delivery = await this.eventSub.revoke(subscriptionId, status);
-    if (delivery === false) throw new Error(`FakeTwitch: no EventSub subscription ${subscriptionId}`);
-    return delivery;
-  }
-
-  /** Closes a session's socket with `code` (default 4006, network error; 4000 and 4005 too), as a failure on Twitch's side would. */
-  dropEventSubSocket(sessionId: string, code = 4006): void {
-    this.eventSub.sockets.drop(sessionId, code);
-  }
-
-  /** Stops (or, with `false`, resumes) keepalives on a session, so a client's silence watchdog fires. */
-  pauseKeepalives(sessionId: string, paused = true): void {
-    const session = this.eventSub.sockets.get(sessionId);
-    if (!session) throw new Error(`FakeTwitch: no EventSub session ${sessionId}`);
-    session.keepalivesPaused = paused;
-  }
-
-  /** Every EventSub WebSocket session since start, oldest first (closed ones too, until `reset()`). */
-  eventSubSessions(): FakeEventSubSessionInfo[] {
-    return this.eventSub.sockets.list().map((session) => session.info());
-  }
-
-  /** Every EventSub subscription (all transports), oldest first, in Twitch's shape. */
-  eventSubSubscriptions(): WireEventSubSubscription[] {
-    return this.eventSub.state.subscriptions.list();
-  }
-
-  /** Every conduit and its shards, oldest first. */
-  conduits(): FakeConduitInfo[] {
-    return this.eventSub.state.conduits.list().map(conduitInfo);
-  }
-
-  /** Every EventSub message delivered since the last reset (notifications and revocations, all transports), in delivery order. */
-  eventSubDeliveries(): FakeEventSubDelivery[] {
-    return this.eventSub.state.deliveries.map((delivery) => ({ ...delivery }));
   }
 
   /**

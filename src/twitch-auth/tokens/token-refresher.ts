@@ -4,47 +4,24 @@ import { performance } from 'node:perf_hooks';
 import { hostname } from 'node:os';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
-import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent } from '../twitch-auth.events.js';
-import { MAX_RETRY_DELAY_MS, type StoredTokenChanges } from '../storage/token-repository.interface.js';
+import { TwitchAuthEventPublisher } from '../twitch-auth.events.js';
+import { MAX_RETRY_DELAY_MS } from '../storage/token-repository.interface.js';
 import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
-import { InvalidAccessTokenError, TwitchRequestError } from '../twitch/twitch.errors.js';
-import type { TokenGrant } from '../twitch/twitch.types.js';
-import { TokenCache, refreshDueAt } from './token-cache.js';
+import { TokenCache } from './token-cache.js';
 import { TokenFailureRecorder } from './token-failure-recorder.js';
-import { isTransient } from './token-failures.js';
 import { TokenLease } from './token-lease.js';
-import { TokenStore, toAccessToken, toTokenInfo, type PlainToken } from './token-store.js';
+import type { MaintenanceCallOptions } from './token-refresh-call.js';
+import { TokenRenewal } from './token-renewal.js';
+import { TokenStore, type PlainToken } from './token-store.js';
 import { MAX_RATE_LIMIT_WAIT_MS, type RefresherTimings } from './token-timings.js';
 import { TokenWriteGroup } from './token-write-group.js';
 import { TokenWriter } from './token-writer.js';
-import { ReauthorizationRequiredError, TokenLeaseTimeoutError, TokenNotFoundError } from './token.errors.js';
+import { TokenLeaseTimeoutError } from './token.errors.js';
 /** See `RefresherTimings.takeoverGraceMs`. */
 const TAKEOVER_GRACE_MS = 10_000;
 /** Time given to writes still pending at shutdown when in-flight work used up the bound. */
 const MIN_FINAL_WRITE_MS = 3_000;
-
-/**
- * How the maintenance scheduler and the 401 path call the refresher.
- */
-export interface MaintenanceCallOptions {
-  /** Fail at once with `TokenLeaseTimeoutError` instead of waiting when another instance holds the user's lease. */
-  skipIfLeased?: boolean;
-  /** `validate` only: the `lastValidatedAt` the caller saw; nothing is done when the token was validated or refreshed since. */
-  seenLastValidatedAt?: number | null;
-  /**
-   * `refresh` only: Twitch rejected the seen access token (401). It is
-   * refreshed whenever the stored row still holds it, due or not; a row that
-   * holds another token is answered as it is.
-   */
-  rejected?: boolean;
-  /**
-   * Gives up (rejecting with the signal's reason) while waiting for a lease or
-   * for Twitch's answer. Once Twitch answered, the result is still stored:
-   * a refreshed token is never dropped because its caller left.
-   */
-  signal?: AbortSignal;
-}
 
 /** One refresh in flight in this process, and the access token it started from. */
 interface Flight {
@@ -78,22 +55,19 @@ export class TokenRefresher implements BeforeApplicationShutdown {
   private readonly flights = new Map<string, Flight>();
   /** Every refresh and validation under way, waited for at shutdown. */
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly refreshBeforeMs: number;
   private readonly timeoutMs: number;
   private readonly writer: TokenWriter;
   private readonly lease: TokenLease;
-  private readonly failures: TokenFailureRecorder;
-  private readonly group: TokenWriteGroup;
+  private readonly renewal: TokenRenewal;
 
   constructor(
-    private readonly store: TokenStore,
-    private readonly cache: TokenCache,
-    private readonly identity: TwitchIdentityClient,
-    private readonly events: TwitchAuthEventPublisher,
+    store: TokenStore,
+    cache: TokenCache,
+    identity: TwitchIdentityClient,
+    events: TwitchAuthEventPublisher,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) options: ResolvedTwitchAuthOptions,
-    @Optional() private readonly metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
+    @Optional() metrics: TwitchAuthMetrics = TwitchAuthMetrics.disabled,
   ) {
-    this.refreshBeforeMs = options.maintenance.refreshBeforeExpirySeconds * 1000;
     this.timeoutMs = options.twitch.timeoutMs;
     const leaseTtlMs = Math.max(30_000, options.twitch.timeoutMs * 4);
     this.timings = {
@@ -105,10 +79,23 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       backoffBaseMs: 30_000,
       backoffMaxMs: MAX_RETRY_DELAY_MS,
     };
-    this.group = new TokenWriteGroup((writes) => store.updateMany(writes));
-    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token), this.group);
+    const group = new TokenWriteGroup((writes) => store.updateMany(writes));
+    this.writer = new TokenWriter(store, cache, this.instanceId, this.timings, this.logger, (token) => identity.revoke(token), group);
     this.lease = new TokenLease(store, cache, this.writer, this.instanceId, this.timings, this.logger, () => metrics.leaseWaited());
-    this.failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
+    const failures = new TokenFailureRecorder(store, cache, events, this.instanceId, this.timings, this.logger);
+    this.renewal = new TokenRenewal({
+      store,
+      cache,
+      identity,
+      events,
+      metrics,
+      lease: this.lease,
+      writer: this.writer,
+      failures,
+      group,
+      instanceId: this.instanceId,
+      refreshBeforeMs: options.maintenance.refreshBeforeExpirySeconds * 1000,
+    });
   }
 
   /**
@@ -145,7 +132,9 @@ export class TokenRefresher implements BeforeApplicationShutdown {
    */
   validate(userId: string, call: MaintenanceCallOptions = {}): Promise<PlainToken> {
     return this.track(
-      this.lease.exclusively(userId, () => this.lease.hold(userId, (row) => this.validateHeld(row, call), call.skipIfLeased, call.signal)),
+      this.lease.exclusively(userId, () =>
+        this.lease.hold(userId, (row) => this.renewal.validate(row, call), call.skipIfLeased, call.signal),
+      ),
     );
   }
 
@@ -160,8 +149,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     return this.track(
       this.lease.exclusively(row.userId, () =>
         this.claimStillFresh(row.userId, claimedAt)
-          ? this.validateHeld(row, call, true)
-          : this.lease.hold(row.userId, (held) => this.validateHeld(held, call), true),
+          ? this.renewal.validate(row, call, true)
+          : this.lease.hold(row.userId, (held) => this.renewal.validate(held, call), true),
       ),
     );
   }
@@ -175,8 +164,8 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     return this.track(
       this.lease.exclusively(row.userId, () =>
         this.claimStillFresh(row.userId, claimedAt)
-          ? this.refreshHeld(row, row.accessToken, false)
-          : this.lease.hold(row.userId, (held) => this.refreshHeld(held, row.accessToken, false), true),
+          ? this.renewal.refresh(row, row.accessToken, false)
+          : this.lease.hold(row.userId, (held) => this.renewal.refresh(held, row.accessToken, false), true),
       ),
     );
   }
@@ -265,7 +254,7 @@ export class TokenRefresher implements BeforeApplicationShutdown {
       this.lease.exclusively(userId, () =>
         this.lease.hold(
           userId,
-          (row) => this.refreshHeld(row, seenAccessToken, call.rejected === true, call.signal),
+          (row) => this.renewal.refresh(row, seenAccessToken, call.rejected === true, call.signal),
           call.skipIfLeased,
           call.signal,
         ),
@@ -289,137 +278,6 @@ export class TokenRefresher implements BeforeApplicationShutdown {
     };
     work.then(done, done);
     return work;
-  }
-
-  /** `claimed`: `row` is as maintenance claimed it, possibly older than a write this process made since. */
-  private async validateHeld(row: PlainToken, call: MaintenanceCallOptions, claimed = false): Promise<PlainToken> {
-    const userId = row.userId;
-    if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
-    if (call.seenLastValidatedAt !== undefined && (row.lastValidatedAt ?? 0) > (call.seenLastValidatedAt ?? 0)) return row;
-    try {
-      const { signal } = call;
-      const validation = await this.lease.retrying(userId, () => this.identity.validate(row.accessToken, signal), signal);
-      this.metrics.validated(validation.userId !== null && validation.userId !== userId ? 'invalid' : 'valid');
-      if (validation.userId !== null && validation.userId !== userId) {
-        await this.failures.markReauthRequired(row, `Twitch says the stored token belongs to user ${validation.userId}`);
-        throw new ReauthorizationRequiredError(userId);
-      }
-      const now = Date.now();
-      const changes: StoredTokenChanges = {
-        lastValidatedAt: now,
-        login: validation.login ?? row.login,
-        scopes: validation.scopes,
-        expiresAt: validation.expiresIn > 0 ? now + validation.expiresIn * 1000 : null,
-        // A row written under a clock that ran fast carries instants from the future; Twitch's answer sets them right.
-        ...(row.obtainedAt > now ? { obtainedAt: now } : {}),
-        retryAt: 0,
-        failureCount: 0,
-        leaseOwner: null,
-      };
-      const condition = { leaseOwner: this.instanceId, version: row.version };
-      // Secrets in an older form are rewritten by `update`; every other row shares a group commit.
-      const next = this.store.needsReseal(row)
-        ? await this.store.update(userId, changes, condition)
-        : (await this.group.write(userId, changes, condition))
-          ? { ...row, ...changes, version: row.version + 1, leaseExpiresAt: null }
-          : null;
-      // Not written: a newer grant or a refresh replaced the row meanwhile, and it is the answer.
-      const answer = next ?? (await this.store.get(userId));
-      if (!answer) throw new TokenNotFoundError({ userId });
-      this.cache.putIfCached(answer);
-      // Checked first, like refreshed: maintenance validates many tokens and most apps do not listen.
-      if (next && this.events.hasListeners(TwitchAuthEvent.TokenValidated)) {
-        this.events.emit(TwitchAuthEvent.TokenValidated, { userId, login: next.login });
-      }
-      return answer;
-    } catch (error) {
-      // Only Twitch's answers (or their absence) are validations; a storage failure after one is not.
-      if (error instanceof TwitchRequestError && !call.signal?.aborted) {
-        this.metrics.validated(error instanceof InvalidAccessTokenError ? 'invalid' : 'error');
-      }
-      if (error instanceof InvalidAccessTokenError) {
-        try {
-          if (claimed) return await this.refreshClaimedRejected(row, call.signal);
-          return await this.refreshHeld(row, null, false, call.signal);
-        } catch (refreshError) {
-          if (refreshError instanceof ReauthorizationRequiredError) this.failures.revoked(row);
-          throw refreshError;
-        }
-      }
-      if (isTransient(error) && !call.signal?.aborted) await this.failures.backOff(row);
-      throw error;
-    }
-  }
-
-  /**
-   * A claimed row's access token was rejected: the row is read again with the
-   * lease (a refresh in this process may have replaced the token since the
-   * claim, and its old refresh token must never be sent), then refreshed
-   * only if it still holds the rejected token.
-   */
-  private async refreshClaimedRejected(row: PlainToken, signal?: AbortSignal): Promise<PlainToken> {
-    const current = await this.lease.take(row.userId);
-    if (current === 'missing') throw new TokenNotFoundError({ userId: row.userId });
-    if (current === 'held') throw new TokenLeaseTimeoutError(row.userId);
-    return this.refreshHeld(current, row.accessToken, true, signal);
-  }
-
-  private async refreshHeld(row: PlainToken, seenAccessToken: string | null, rejected: boolean, signal?: AbortSignal): Promise<PlainToken> {
-    const userId = row.userId;
-    if (row.status === 'reauth_required') throw new ReauthorizationRequiredError(userId);
-    const now = Date.now();
-    const replaced = seenAccessToken !== null && row.accessToken !== seenAccessToken;
-    // Twitch rejected the seen token: a row holding any other token was replaced since, and is the answer.
-    if (replaced && (rejected || now < refreshDueAt(row, this.refreshBeforeMs))) {
-      this.cache.putIfCached(row);
-      return row;
-    }
-    if (row.refreshToken === null) {
-      if (row.expiresAt !== null && row.expiresAt <= now) {
-        await this.failures.markReauthRequired(row, 'the token expired and has no refresh token');
-        throw new ReauthorizationRequiredError(userId);
-      }
-      if (seenAccessToken !== null && !rejected) return row;
-      await this.failures.markReauthRequired(row, 'the token is invalid and has no refresh token');
-      throw new ReauthorizationRequiredError(userId);
-    }
-    let grant: TokenGrant;
-    const started = performance.now();
-    try {
-      const refreshToken = row.refreshToken;
-      grant = await this.lease.retrying(userId, () => this.identity.refresh(refreshToken, signal), signal);
-    } catch (error) {
-      // The caller gave up before Twitch answered: nothing failed, so no backoff is recorded; the lease is released as usual.
-      if (signal?.aborted) throw error;
-      // Permanent only when Twitch said no; anything else (e.g. the lease lost between retries) may pass.
-      const permanent = error instanceof TwitchRequestError && !error.transient;
-      this.metrics.refreshed(permanent ? 'permanent_failure' : 'transient_failure', (performance.now() - started) / 1000);
-      throw await this.failures.refreshFailed(row, error);
-    }
-    this.metrics.refreshed('success', (performance.now() - started) / 1000);
-    const obtainedAt = Date.now();
-    const changes: StoredTokenChanges = {
-      accessToken: grant.accessToken,
-      refreshToken: grant.refreshToken ?? row.refreshToken,
-      scopes: grant.scopes.length > 0 ? grant.scopes : row.scopes,
-      expiresAt: grant.expiresIn > 0 ? obtainedAt + grant.expiresIn * 1000 : null,
-      obtainedAt,
-      lastValidatedAt: obtainedAt,
-      status: 'valid',
-      retryAt: 0,
-      failureCount: 0,
-      leaseOwner: null,
-    };
-    const next: PlainToken = { ...row, ...changes, leaseExpiresAt: null } as PlainToken;
-    this.cache.putIfCached(next);
-    const outcome = await this.writer.write(next, changes, { version: row.version, accessToken: row.accessToken });
-    if (outcome.kind === 'removed') throw new TokenNotFoundError({ userId });
-    if (outcome.kind === 'superseded') return outcome.row;
-    const result = outcome.row;
-    if (this.events.hasListeners(TwitchAuthEvent.TokenRefreshed)) {
-      this.events.emit(TwitchAuthEvent.TokenRefreshed, new TokenIssuedEvent(toTokenInfo(result), toAccessToken(result)));
-    }
-    return result;
   }
 }
 

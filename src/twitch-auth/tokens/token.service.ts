@@ -2,9 +2,9 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import { TWITCH_AUTH_RESOLVED_OPTIONS, TWITCH_AUTH_TOKEN_SOURCE } from '../twitch-auth.constants.js';
 import { TwitchAuthConfigError } from '../twitch-auth.errors.js';
 import { TwitchAuthEvent, TwitchAuthEventPublisher, TokenIssuedEvent, type BotReadyEvent } from '../twitch-auth.events.js';
-import { checkScopes, type ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
+import { checkScopes } from '../twitch-auth.option-checks.js';
 import { TwitchAuthMetrics } from '../metrics/twitch-auth.metrics.js';
-import { InMemoryTokenRepository } from '../storage/in-memory-token.repository.js';
 import type { NewStoredToken } from '../storage/token-repository.interface.js';
 import { TwitchIdentityClient } from '../twitch/twitch-identity.client.js';
 import type { DeviceCode } from '../twitch/twitch.types.js';
@@ -18,38 +18,12 @@ import { TokenCache } from './token-cache.js';
 import { addUserIntents, removeUserIntents } from './token-intents.js';
 import { TokenReader } from './token-reader.js';
 import { TokenRefresher } from './token-refresher.js';
+import type { AddTokenOptions, AuthorizationUrlOptions, TokenCallOptions } from './token-service.options.js';
+import { warnAboutSetup } from './token-setup-warnings.js';
 import type { TokenSource } from './token-source.interface.js';
 import { TokenStore, toTokenInfo, type PlainToken } from './token-store.js';
 import { ReauthorizationRequiredError, TokenNotFoundError } from './token.errors.js';
 import { validateUserToken, type ValidatedUserToken } from './user-token-validation.js';
-
-/** Parameters of `getAuthorizationUrl`. */
-export interface AuthorizationUrlOptions {
-  /** Scopes to ask for; `defaultScopes` when omitted. */
-  scopes?: string[];
-  /** Make Twitch show the consent page even if the user already agreed. */
-  forceVerify?: boolean;
-  /** Your CSRF state; check it in your callback before calling `exchangeCode`. */
-  state?: string;
-}
-
-/** Options of a call its caller may give up on, e.g. on Ctrl+C in a command-line tool. */
-export interface TokenCallOptions {
-  /**
-   * Stops waiting (for another instance's lease, or for Twitch's answer) and
-   * rejects with the signal's reason. What Twitch already answered is still
-   * stored: a refresh that succeeded is written before the call settles.
-   */
-  signal?: AbortSignal;
-}
-
-/** Optional facts for `addToken`. */
-export interface AddTokenOptions {
-  login?: string | null;
-  /** When the token expires; unknown until the next validation when omitted. */
-  expiresAt?: Date | null;
-  intents?: string[];
-}
 
 /**
  * What bot code injects. Ask for "a valid token for user X with scopes Y";
@@ -111,17 +85,7 @@ export class TokenService implements OnApplicationBootstrap, OnApplicationShutdo
    * transient failure the seed is retried in the background.
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.events.enabled) {
-      this.logger.warn('EventEmitterModule.forRoot() is not imported: twitch.* events will not be delivered.');
-    }
-    if (this.store.repository instanceof InMemoryTokenRepository) {
-      this.logger.warn("Tokens are kept in memory and lost on restart: set storage: 'typeorm' (or your own TokenRepository) to keep them.");
-    }
-    if (this.options.acceptPlaintextTokens && this.options.encryptionKey) {
-      this.logger.warn(
-        'acceptPlaintextTokens is set: plain stored tokens are served although encryptionKey is set. Run "twitch-auth rotate-key" to encrypt every row, then remove the option.',
-      );
-    }
+    warnAboutSetup(this.options, this.store.repository, this.events.enabled, this.logger);
     await this.seed?.start();
     await this.bot?.start();
   }
