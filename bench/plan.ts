@@ -31,7 +31,7 @@ export function planFor(quick: boolean): BenchPlan {
         b7: { runs: 1, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 2_000, concurrency: 32, rounds: 1 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 1 },
-        b9: { users: 100_000, slice: 10_000, concurrency: 128, instances: 4, pairs: 1 },
+        b9: { users: 100_000, slice: 10_000, concurrency: 128, instances: 4, pairs: 1, latencyMs: 50 },
       }
     : {
         quick: false,
@@ -45,6 +45,6 @@ export function planFor(quick: boolean): BenchPlan {
         b7: { runs: 3, instances: 3, shards: 4, leaseSeconds: 5, renewSeconds: 1 },
         b8: { calls: 10_000, concurrency: 32, rounds: 5 },
         b8b: { calls: 2_000, points: 800, windowMs: 10_000, rounds: 3 },
-        b9: { users: 1_000_000, slice: 50_000, concurrency: 128, instances: 4, pairs: 3 },
+        b9: { users: 1_000_000, slice: 50_000, concurrency: 128, instances: 4, pairs: 3, latencyMs: 50 },
       };
 }

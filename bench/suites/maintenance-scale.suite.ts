@@ -18,6 +18,8 @@ export interface MaintenanceScalePlan {
   instances: number;
   /** B9m: rounds of one instance and of `instances`, alternating on the one database; the ratio is the median of the pairs'. */
   pairs: number;
+  /** FakeTwitch answers after this long, about a real round trip to Twitch. */
+  latencyMs: number;
 }
 
 /** The figures one run gives, summed over its instances. */
@@ -62,7 +64,14 @@ function describe(users: number, result: MaintenanceRound, f: Figures): string {
 }
 
 function run(plan: MaintenanceScalePlan, database: MaintenanceScaleParams['database'], rounds: number[]): Promise<MaintenanceScaleResult> {
-  const params: MaintenanceScaleParams = { database, users: plan.users, slice: plan.slice, rounds, concurrency: plan.concurrency };
+  const params: MaintenanceScaleParams = {
+    database,
+    users: plan.users,
+    slice: plan.slice,
+    rounds,
+    concurrency: plan.concurrency,
+    latencyMs: plan.latencyMs,
+  };
   return runChild<MaintenanceScaleResult>(SCRIPT, params, { label: `B9-${database}`, timeoutMs: 30 * 60_000 });
 }
 

@@ -29,6 +29,8 @@ export interface MaintenanceScaleParams {
   /** Instances per round; each round makes a new slice due (the table keeps `users` rows). */
   rounds: number[];
   concurrency: number;
+  /** FakeTwitch's added delay per request (0: answers at once). */
+  latencyMs?: number;
 }
 
 /** One round: a slice made due and maintained by `instances.length` processes. */
@@ -63,7 +65,7 @@ const WARM_UP_PER_INSTANCE = 5_000;
 
 async function main(params: MaintenanceScaleParams): Promise<MaintenanceScaleResult> {
   const directory = mkdtempSync(join(tmpdir(), 'twitch-auth-b9-'));
-  const fake = await FakeTwitchProcess.start({ latencyMs: 0, accessTokenTtlSeconds: TTL_MS / 1000 });
+  const fake = await FakeTwitchProcess.start({ latencyMs: params.latencyMs ?? 0, accessTokenTtlSeconds: TTL_MS / 1000 });
   let postgres: ThrowawayPostgres | null = null;
   try {
     if (params.database === 'postgres') postgres = await startPostgres({ crashSafe: true });
