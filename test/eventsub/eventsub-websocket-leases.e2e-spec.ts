@@ -1,6 +1,7 @@
 import {
   EVENTSUB_WEBSOCKET_PENDING_STATUS,
   EventSubService,
+  EventSubSocketLeaseStore,
   EventSubWebSocketTransport,
   type TwitchAuthModuleOptions,
 } from '../../src/twitch-auth/index.js';
@@ -117,8 +118,11 @@ describe('EventSub WebSocket sockets of a user held by one of two instances shar
 
       // A stops gracefully: B takes the user over at its next round and creates the stored subscription.
       const stoppedAt = Date.now();
+      const ownerA = a.transport.status().owner;
       await a.close();
       apps = apps.filter((t) => t !== a);
+      // A freed its lease as it stopped, rather than leaving B to wait for it to lapse.
+      expect((await b.app.get<EventSubSocketLeaseStore>(EventSubSocketLeaseStore).list()).filter((l) => l.owner === ownerA)).toEqual([]);
       await eventually(() => b.transport.list(userId).length === 1 && enabledOf(userId).length === 1, WAIT_MS);
       const takeoverMs = Date.now() - stoppedAt;
       console.info(
