@@ -47,7 +47,12 @@ describe('EventSub WebSocket sockets of a user held by one of two instances shar
   });
 
   const options = (): Partial<TwitchAuthModuleOptions> => ({
-    twitch: { idBaseUrl: fake.idBaseUrl, helixBaseUrl: fake.helixBaseUrl, eventSubWebSocketUrl: fake.eventSubWebSocketUrl },
+    twitch: {
+      idBaseUrl: fake.idBaseUrl,
+      helixBaseUrl: fake.helixBaseUrl,
+      eventSubWebSocketUrl: fake.eventSubWebSocketUrl,
+      timeoutMs: 2_000,
+    },
     eventSub: { webSocket: { keepaliveTimeoutSeconds: 30, leaseSeconds: LEASE_SECONDS, renewSeconds: RENEW_SECONDS } },
   });
   /** FakeTwitch's open sockets carrying the user's subscriptions. */
@@ -136,6 +141,22 @@ describe('EventSub WebSocket sockets of a user held by one of two instances shar
       expect(b.listener.follows[0]!.messageId).toBe(second.messageIds[0]);
     },
     WAIT_MS * 3,
+  );
+
+  it(
+    'keeps the user of a subscribe that outlasts a round (its row is stored only once Twitch answered)',
+    async () => {
+      const a = await start(`sqlite:${dir.path}/shared-${++database}.sqlite`);
+      const userId = await addUser(a);
+      // Twitch does not answer the first try: the subscribe takes one request timeout (2 s), two rounds.
+      fake.failNext('helix', 1, 'timeout');
+      const follow = { broadcaster_user_id: userId, moderator_user_id: userId };
+      const subscription = await a.eventSub.subscribe('channel.follow', '2', follow, { transport: 'websocket', userId });
+      expect(fake.eventSubSubscriptions().find((s) => s.id === subscription.id)?.status).toBe('enabled');
+      expect(openSocketsOf(userId)).toHaveLength(1);
+      expect(a.transport.status().usersHeld).toEqual([userId]);
+    },
+    WAIT_MS,
   );
 
   it(

@@ -5,6 +5,8 @@ import type { EventSubSubscriptionStore, StoredEventSubSubscription } from '../s
 
 /** Shutdown waits at most this long for a running round and for handing the users back. */
 const SHUTDOWN_WAIT_MS = 5_000;
+/** Users whose sockets are reconciled at once: opening a socket waits for Twitch's welcome, so one at a time would be slow at boot. */
+const RECONCILE_CONCURRENCY = 8;
 
 /** What this instance holds of the users' EventSub WebSocket sockets (`EventSubWebSocketTransport.status()`). */
 export interface EventSubWebSocketStatus {
@@ -59,8 +61,14 @@ export class EventSubWebSocketLeases {
   /** This instance's lease owner id (host, pid and a random part, so a restart is a new owner). */
   readonly owner = `${hostname().slice(0, 80)}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private held = new Set<string>();
-  /** Users taken by `acquire` since the running round started: its reads may predate them. */
+  /** Users taken by `acquire` or subscribed for since the running round started: its reads may predate them. */
   private readonly takenDuringRound = new Set<string>();
+  /** Users a subscribe is working on (counted): their stored row may not be written yet, so a round must not give them up. */
+  private readonly pinned = new Map<string, number>();
+  /** Users waiting for or in a reconcile, with the rows to start from; a user is queued once. */
+  private readonly reconciles = new Map<string, StoredEventSubSubscription[]>();
+  private readonly reconcileQueue: string[] = [];
+  private reconciling = 0;
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
   private stopped = false;
@@ -96,6 +104,23 @@ export class EventSubWebSocketLeases {
     return true;
   }
 
+  /**
+   * Runs `work` (a subscribe) with the user pinned: rounds neither release
+   * nor hand back the user meanwhile, though its stored row is not written yet.
+   */
+  async pinnedWhile<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    this.pinned.set(userId, (this.pinned.get(userId) ?? 0) + 1);
+    try {
+      return await work();
+    } finally {
+      const left = (this.pinned.get(userId) ?? 1) - 1;
+      if (left > 0) this.pinned.set(userId, left);
+      else this.pinned.delete(userId);
+      // A round running now may have read the store before the row was written.
+      this.takenDuringRound.add(userId);
+    }
+  }
+
   /** Runs one round now (after the running one); resolves when it is done. */
   async runRound(): Promise<void> {
     while (this.round) await this.round;
@@ -110,6 +135,7 @@ export class EventSubWebSocketLeases {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await withTimeout(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
+    this.reconcileQueue.length = 0;
     for (const userId of this.deps.host.localUsers()) this.deps.host.drop(userId, 'this instance is shutting down');
     this.held.clear();
     await withTimeout(this.deps.leases.leave(this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
@@ -172,7 +198,7 @@ export class EventSubWebSocketLeases {
     for (const userId of host.localUsers()) {
       if (!this.held.has(userId)) host.drop(userId, 'another instance holds its lease now');
     }
-    const unwanted = [...this.held].filter((userId) => !byUser.has(userId) && !this.takenDuringRound.has(userId));
+    const unwanted = [...this.held].filter((userId) => !byUser.has(userId) && !this.keep(userId));
     if (unwanted.length > 0) {
       await leases.release(this.owner, unwanted);
       for (const userId of unwanted) {
@@ -181,21 +207,51 @@ export class EventSubWebSocketLeases {
       }
     }
     await this.balance(byUser, members.length, until);
+    // In the background: a slow Twitch must not hold up the next renewal and cost this instance its leases.
     for (const userId of [...this.held].sort()) {
-      if (this.stopped) return;
-      if (!byUser.has(userId)) continue;
-      await host.reconcile(userId, byUser.get(userId) ?? []);
+      const wanted = byUser.get(userId);
+      if (wanted) this.queueReconcile(userId, wanted);
+    }
+  }
+
+  /** A user taken or being subscribed for since the round's reads: they may not show it yet. */
+  private keep(userId: string): boolean {
+    return this.takenDuringRound.has(userId) || this.pinned.has(userId);
+  }
+
+  private queueReconcile(userId: string, rows: StoredEventSubSubscription[]): void {
+    if (this.reconciles.has(userId)) return;
+    this.reconciles.set(userId, rows);
+    this.reconcileQueue.push(userId);
+    this.pumpReconciles();
+  }
+
+  private pumpReconciles(): void {
+    while (this.reconciling < RECONCILE_CONCURRENCY && this.reconcileQueue.length > 0 && !this.stopped) {
+      const userId = this.reconcileQueue.shift()!;
+      const rows = this.reconciles.get(userId) ?? [];
+      this.reconciling++;
+      void this.deps.host
+        .reconcile(userId, rows)
+        .catch((error: unknown) =>
+          this.deps.logger.warn(`Could not reconcile the EventSub WebSocket subscriptions of user ${userId}: ${describe(error)}`),
+        )
+        .finally(() => {
+          this.reconciling--;
+          this.reconciles.delete(userId);
+          this.pumpReconciles();
+        });
     }
   }
 
   /** Takes free users up to the fair share, or hands back what is over it. */
   private async balance(byUser: Map<string, StoredEventSubSubscription[]>, members: number, until: number): Promise<void> {
     // Users subscribed for during this round count, and are never the ones handed back.
-    const users = new Set([...byUser.keys(), ...this.takenDuringRound]).size;
+    const users = new Set([...byUser.keys(), ...this.held].filter((userId) => byUser.has(userId) || this.keep(userId))).size;
     const share = Math.ceil(users / Math.max(1, members));
-    const mine = [...this.held].sort((a, b) => Number(this.takenDuringRound.has(b)) - Number(this.takenDuringRound.has(a)));
+    const mine = [...this.held].sort((a, b) => Number(this.keep(b)) - Number(this.keep(a)));
     if (mine.length > share) {
-      const extras = mine.slice(share).filter((userId) => !this.takenDuringRound.has(userId));
+      const extras = mine.slice(share).filter((userId) => !this.keep(userId));
       await this.deps.leases.release(this.owner, extras);
       for (const userId of extras) {
         this.held.delete(userId);

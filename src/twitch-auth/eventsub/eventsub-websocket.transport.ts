@@ -24,6 +24,7 @@ import {
 } from './eventsub-websocket.connection.js';
 import { WebSocketSubscriptionHelix } from './eventsub-websocket.helix.js';
 import { EventSubWebSocketLeases, type EventSubWebSocketStatus } from './eventsub-websocket.leases.js';
+import { WebSocketSubscriptionReconciler } from './eventsub-websocket.reconciler.js';
 import { EventSubUserSockets, type WebSocketSubscriptionRequest } from './eventsub-websocket.user-sockets.js';
 import { eventSubScopes } from './eventsub.scopes.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
@@ -46,10 +47,9 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
   private readonly users = new Map<string, EventSubUserSockets>();
   /** Per user, the tail of the work on its sockets and stored rows, so a round never acts on half of a subscribe. */
   private readonly locks = new Map<string, Promise<unknown>>();
-  /** Stored subscriptions whose creation failed and was logged; logged again only after it worked once. */
-  private readonly failing = new Set<string>();
   private readonly helix: WebSocketSubscriptionHelix;
   private readonly leases: EventSubWebSocketLeases;
+  private readonly reconciler: WebSocketSubscriptionReconciler;
   private closed = false;
   private readonly onMessage = (delivery: EventSubWebSocketDelivery) => void this.delivery.deliver(delivery, this.onRevoked);
   private readonly onRevoked = (subscriptionId: unknown) => this.revoked(subscriptionId);
@@ -71,11 +71,20 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
       host: {
         localUsers: () => [...this.users.keys()],
         drop: (userId, why) => this.drop(userId, why),
-        reconcile: (userId, rows) => this.withUser(userId, () => this.reconcile(userId, rows)),
+        reconcile: (userId, rows) => this.withUser(userId, () => this.reconciler.reconcile(userId, rows)),
       },
       leaseSeconds,
       renewSeconds,
       takeUsers: restoreAtBoot,
+      logger: this.logger,
+    });
+    this.reconciler = new WebSocketSubscriptionReconciler({
+      store,
+      tokens,
+      holds: (userId) => !this.closed && this.leases.holds(userId),
+      sockets: (userId) => this.sockets(userId),
+      drop: (userId) => this.drop(userId, null),
+      renewSeconds,
       logger: this.logger,
     });
   }
@@ -99,17 +108,19 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
     // Before any socket is opened: a missing scope or grant is the caller's to fix, and costs Twitch nothing.
     await this.tokens.getUserToken(userId, request.scopes);
     const wasHeld = this.leases.holds(userId);
-    const outcome = await this.withUser(userId, async () => {
-      if (!(await this.leases.acquire(userId))) return this.storeForOtherInstance(request);
-      const live = await this.sockets(userId).subscribe(request);
-      if (live.created) {
-        await this.store.save({ ...request, createdAt: new Date(), subscriptionId: live.subscription.id });
-        this.logger.log(
-          `Subscribed to EventSub ${spec.type} v${spec.version} over the WebSocket of user ${userId} (${live.subscription.id}).`,
-        );
-      }
-      return { subscription: toEventSubSubscription(live.subscription), created: live.created };
-    });
+    const outcome = await this.leases.pinnedWhile(userId, () =>
+      this.withUser(userId, async () => {
+        if (!(await this.leases.acquire(userId))) return this.storeForOtherInstance(request);
+        const live = await this.sockets(userId).subscribe(request);
+        if (live.created) {
+          await this.store.save({ ...request, createdAt: new Date(), subscriptionId: live.subscription.id });
+          this.logger.log(
+            `Subscribed to EventSub ${spec.type} v${spec.version} over the WebSocket of user ${userId} (${live.subscription.id}).`,
+          );
+        }
+        return { subscription: toEventSubSubscription(live.subscription), created: live.created };
+      }),
+    );
     // A user just taken (free, or its holder gone) may have other stored subscriptions: create them too.
     if (!wasHeld && this.leases.holds(userId)) void this.reconcileStored(userId);
     return outcome;
@@ -195,55 +206,10 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
   private async reconcileStored(userId: string): Promise<void> {
     try {
       const rows = await this.store.list(userId);
-      await this.withUser(userId, () => this.reconcile(userId, rows));
+      await this.withUser(userId, () => this.reconciler.reconcile(userId, rows));
     } catch (error) {
       this.logger.error(`Could not create the stored EventSub WebSocket subscriptions of user ${userId}: ${describe(error)}`);
     }
-  }
-
-  /**
-   * Makes the user's sockets carry exactly the stored subscriptions. `rows`
-   * come from the round's read; when they differ from what is live they are
-   * read again, so a subscribe or unsubscribe since then is not undone.
-   */
-  private async reconcile(userId: string, rows: StoredEventSubSubscription[]): Promise<void> {
-    if (this.closed || !this.leases.holds(userId)) return;
-    const sockets = this.sockets(userId);
-    const live = sockets.liveKeys();
-    const stale = rows.some((row) => !live.has(row.key)) || [...live.keys()].some((key) => !rows.some((row) => row.key === key));
-    const wanted = stale ? await this.store.list(userId) : rows;
-    const keys = new Set(wanted.map((row) => row.key));
-    for (const key of live.keys()) {
-      if (keys.has(key)) continue;
-      await sockets
-        .unsubscribe(key)
-        .then(() =>
-          this.logger.log(`Deleted an EventSub WebSocket subscription of user ${userId} that was unsubscribed on another instance.`),
-        )
-        .catch((error) => this.logger.warn(`Could not delete an unsubscribed EventSub subscription of user ${userId}: ${describe(error)}`));
-    }
-    for (const row of wanted) {
-      if (this.closed || !this.leases.holds(userId)) return;
-      let subscriptionId = sockets.liveKeys().get(row.key);
-      if (subscriptionId === undefined) {
-        try {
-          await this.tokens.getUserToken(userId, row.scopes);
-          subscriptionId = (await sockets.subscribe(requestOf(row))).subscription.id;
-          this.failing.delete(row.key);
-        } catch (error) {
-          if (!this.failing.has(row.key)) {
-            this.failing.add(row.key);
-            this.logger.error(
-              `Could not create the stored EventSub ${row.type} v${row.version} for user ${userId}; ` +
-                `trying again every ${this.options.eventSubWebSocket.renewSeconds} s: ${describe(error)}`,
-            );
-          }
-          continue;
-        }
-      }
-      if (row.subscriptionId !== subscriptionId) await this.store.recordSubscriptionId(row.key, subscriptionId);
-    }
-    if (sockets.sessionIds().length === 0 && sockets.liveKeys().size === 0) this.drop(userId, null);
   }
 
   private drop(userId: string, why: string | null): void {
@@ -307,10 +273,6 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
     });
     return result;
   }
-}
-
-function requestOf(row: StoredEventSubSubscription): WebSocketSubscriptionRequest {
-  return { key: row.key, userId: row.userId, type: row.type, version: row.version, condition: row.condition, scopes: row.scopes };
 }
 
 /** A stored subscription the instance holding the user's sockets has yet to create. */
