@@ -175,6 +175,12 @@ export type { EventSubWebSocketLimit } from './eventsub/eventsub-websocket.error
 export { EventSubSubscriptionStore, eventSubSubscriptionKey } from './storage/eventsub-subscription-store.interface.js';
 export type { StoredEventSubSubscription } from './storage/eventsub-subscription-store.interface.js';
 export { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
+export { EventSubSocketLeaseStore } from './storage/eventsub-socket-lease-store.interface.js';
+export type { EventSubSocketLease } from './storage/eventsub-socket-lease-store.interface.js';
+export { InMemoryEventSubSocketLeaseStore } from './storage/in-memory-eventsub-socket-lease.store.js';
+export type { EventSubWebSocketStatus } from './eventsub/eventsub-websocket.leases.js';
+export { MIN_WEBSOCKET_LEASE_SECONDS } from './eventsub/eventsub-websocket.lease-options.js';
+export { EVENTSUB_WEBSOCKET_PENDING_STATUS } from './eventsub/eventsub.types.js';
 export type {
   EventSubCondition,
   EventSubSubscription,

@@ -12,6 +12,9 @@ import { InMemoryClaimStore } from './storage/in-memory-claim.store.js';
 import { ConduitShardStore } from './storage/conduit-shard-store.interface.js';
 import { InMemoryConduitShardStore } from './storage/in-memory-conduit-shard.store.js';
 import { TypeOrmConduitShardStore } from './storage/typeorm/typeorm-conduit-shard.store.js';
+import { EventSubSocketLeaseStore } from './storage/eventsub-socket-lease-store.interface.js';
+import { InMemoryEventSubSocketLeaseStore } from './storage/in-memory-eventsub-socket-lease.store.js';
+import { TypeOrmEventSubSocketLeaseStore } from './storage/typeorm/typeorm-eventsub-socket-lease.store.js';
 import { TypeOrmClaimStore } from './storage/typeorm/typeorm-claim.store.js';
 import { EventSubSubscriptionStore } from './storage/eventsub-subscription-store.interface.js';
 import { InMemoryEventSubSubscriptionStore } from './storage/in-memory-eventsub-subscription.store.js';
@@ -164,6 +167,11 @@ export class TwitchAuthModule {
       // Shards are shared through the database only with 'typeorm'; otherwise this instance holds them all (up to its cap).
       { provide: ConduitShardStore, useClass: storage === 'typeorm' ? TypeOrmConduitShardStore : InMemoryConduitShardStore },
       eventSubSubscriptionStoreProvider(storage),
+      // Users' sockets are shared through the database only with 'typeorm'; otherwise this instance holds every user.
+      {
+        provide: EventSubSocketLeaseStore,
+        useClass: storage === 'typeorm' ? TypeOrmEventSubSocketLeaseStore : InMemoryEventSubSocketLeaseStore,
+      },
       TwitchAuthEventPublisher,
       TokenStore,
       TokenCache,

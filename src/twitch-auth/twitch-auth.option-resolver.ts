@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { TwitchAuthConfigError } from './twitch-auth.errors.js';
 import { checkConduitWebhook, resolveConduitOptions } from './eventsub/eventsub-conduit.options.js';
+import { resolveWebSocketLeaseOptions } from './eventsub/eventsub-websocket.lease-options.js';
 import { checkTickSeconds, requestTimeoutMs, timerMs, timerSeconds } from './twitch-auth.option-bounds.js';
 import {
   checkEventSubSecret,
@@ -211,5 +212,5 @@ function resolveEventSubWebSocket(e: EventSubOptions | undefined): ResolvedTwitc
   const maxAge = timerSeconds(positive(e?.maxMessageAgeSeconds ?? 600, 'eventSub.maxMessageAgeSeconds'), 'eventSub.maxMessageAgeSeconds');
   const restoreAtBoot = e?.webSocket?.restoreAtBoot ?? true;
   if (typeof restoreAtBoot !== 'boolean') throw new TwitchAuthConfigError('eventSub.webSocket.restoreAtBoot must be true or false.');
-  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge, restoreAtBoot };
+  return { keepaliveTimeoutSeconds: keepalive, maxMessageAgeSeconds: maxAge, restoreAtBoot, ...resolveWebSocketLeaseOptions(e?.webSocket) };
 }

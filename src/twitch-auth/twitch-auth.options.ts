@@ -58,12 +58,24 @@ export interface EventSubWebSocketOptions {
    */
   keepaliveTimeoutSeconds?: number;
   /**
-   * Create the stored WebSocket subscriptions again at boot. Default true.
-   * Every instance that does opens its own sockets for them: with several
-   * instances on one database, leave it true on one and set it false on the
-   * others (see "Several instances" in docs/eventsub.md).
+   * Take part in creating the stored WebSocket subscriptions: at boot and on
+   * every lease round, this instance takes free users (up to its fair share)
+   * and creates their stored subscriptions. Default true. With false it only
+   * holds the users it subscribes for itself (see "Several instances" in docs/eventsub.md).
    */
   restoreAtBoot?: boolean;
+  /**
+   * One instance at a time opens a user's sockets, under a lease in the
+   * database; it lapses this long after its holder's last renewal (how long
+   * a crashed instance's users stay without sockets). Default 30; at least 2.
+   */
+  leaseSeconds?: number;
+  /**
+   * How often leases are renewed and stored subscriptions reconciled: also
+   * how soon a subscription stored by another instance is created, and how
+   * soon users are taken over after a graceful stop. Default 10; less than half of `leaseSeconds`.
+   */
+  renewSeconds?: number;
 }
 
 /**
@@ -224,7 +236,13 @@ export interface ResolvedTwitchAuthOptions {
     | (Required<Omit<EventSubOptions, 'publicUrl' | 'secret' | 'webSocket' | 'conduit'>> & { secret: string; publicUrl: string | null })
     | null;
   /** The WebSocket transport's options, always set. */
-  eventSubWebSocket: { keepaliveTimeoutSeconds: number; maxMessageAgeSeconds: number; restoreAtBoot: boolean };
+  eventSubWebSocket: {
+    keepaliveTimeoutSeconds: number;
+    maxMessageAgeSeconds: number;
+    restoreAtBoot: boolean;
+    leaseSeconds: number;
+    renewSeconds: number;
+  };
   /** `eventSub.conduit` resolved; null when the app uses no conduit. */
   eventSubConduit: ResolvedEventSubConduitOptions | null;
   maintenance: Required<MaintenanceOptions>;

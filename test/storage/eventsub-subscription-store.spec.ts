@@ -19,6 +19,7 @@ function row(userId: string, type: string, condition: Record<string, string>, cr
     condition,
     scopes: ['a:b', 'c:d'],
     createdAt: new Date(createdAt),
+    subscriptionId: null,
   };
 }
 
@@ -49,6 +50,11 @@ function describeStoreContract(name: string, setup: () => Promise<{ store: Event
       expect(await store.delete(first.key)).toBe(true);
       expect(await store.delete(first.key)).toBe(false);
       expect(await store.list()).toEqual([second, third]);
+      // The id Twitch gave the subscription last is kept, and replaced with the row.
+      await store.save({ ...third, subscriptionId: 'f6a1c3e0-0000-4000-8000-000000000001' });
+      expect((await store.list('1'))[0]!.subscriptionId).toBe('f6a1c3e0-0000-4000-8000-000000000001');
+      await store.save({ ...third, subscriptionId: null });
+      expect(await store.list('1')).toEqual([third]);
     });
   });
 }

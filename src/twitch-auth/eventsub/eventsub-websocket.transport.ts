@@ -1,11 +1,16 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { TWITCH_AUTH_RESOLVED_OPTIONS } from '../twitch-auth.constants.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TokenService } from '../tokens/token.service.js';
-import { helixFailure } from '../twitch/helix.client.js';
-import { TwitchRateLimitError } from '../twitch/twitch.errors.js';
-import type { WireEventSubSubscription, WireEventSubSubscriptionList } from '../twitch/eventsub-wire.types.js';
+import { EventSubSocketLeaseStore } from '../storage/eventsub-socket-lease-store.interface.js';
 import {
   EventSubSubscriptionStore,
   eventSubSubscriptionKey,
@@ -17,47 +22,79 @@ import {
   type EventSubWebSocketDelivery,
   type EventSubWebSocketLoss,
 } from './eventsub-websocket.connection.js';
-import {
-  EVENTSUB_WEBSOCKET_LIMITS,
-  EventSubUserSockets,
-  type CreatedWebSocketSubscription,
-  type WebSocketSubscriptionRequest,
-} from './eventsub-websocket.user-sockets.js';
-import { EventSubWebSocketLimitError } from './eventsub-websocket.errors.js';
+import { WebSocketSubscriptionHelix } from './eventsub-websocket.helix.js';
+import { EventSubWebSocketLeases, type EventSubWebSocketStatus } from './eventsub-websocket.leases.js';
+import { WebSocketSubscriptionReconciler } from './eventsub-websocket.reconciler.js';
+import { EventSubUserSockets, type WebSocketSubscriptionRequest } from './eventsub-websocket.user-sockets.js';
 import { eventSubScopes } from './eventsub.scopes.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
-import { EventSubSubscriptionError } from './eventsub.errors.js';
-import type { EventSubSubscription, EventSubSubscriptionSpec } from './eventsub.types.js';
+import { EVENTSUB_WEBSOCKET_PENDING_STATUS, type EventSubSubscription, type EventSubSubscriptionSpec } from './eventsub.types.js';
 
 /**
  * The EventSub WebSocket transport: sockets per user (`EventSubUserSockets`),
  * subscriptions created with the user's token through `TwitchApiClient`
  * (scopes checked first, a 401 refreshed once through `TokenService`), the
- * desired subscriptions kept in `EventSubSubscriptionStore` and created again
- * at boot, and every message handed, after the shared de-duplication, to the
- * same `EventSubDispatcher` as webhooks.
+ * desired subscriptions kept in `EventSubSubscriptionStore`, and every
+ * message handed, after the shared de-duplication, to the same
+ * `EventSubDispatcher` as webhooks. One instance at a time opens a user's
+ * sockets, under a lease (`EventSubWebSocketLeases`): it creates the user's
+ * stored subscriptions, and an instance that dies is replaced once its
+ * leases lapse.
  */
 @Injectable()
-export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApplicationShutdown {
+export class EventSubWebSocketTransport implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('TwitchAuth');
   private readonly users = new Map<string, EventSubUserSockets>();
+  /** Per user, the tail of the work on its sockets and stored rows, so a round never acts on half of a subscribe. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly helix: WebSocketSubscriptionHelix;
+  private readonly leases: EventSubWebSocketLeases;
+  private readonly reconciler: WebSocketSubscriptionReconciler;
   private closed = false;
   private readonly onMessage = (delivery: EventSubWebSocketDelivery) => void this.delivery.deliver(delivery, this.onRevoked);
   private readonly onRevoked = (subscriptionId: unknown) => this.revoked(subscriptionId);
 
   /** Built by Nest's injector. @internal */
   constructor(
-    private readonly api: TwitchApiClient,
+    api: TwitchApiClient,
     private readonly tokens: TokenService,
     @Inject(EventSubSubscriptionStore) private readonly store: EventSubSubscriptionStore,
+    @Inject(EventSubSocketLeaseStore) leaseStore: EventSubSocketLeaseStore,
     private readonly delivery: EventSubSocketDelivery,
     @Inject(TWITCH_AUTH_RESOLVED_OPTIONS) private readonly options: ResolvedTwitchAuthOptions,
-  ) {}
+  ) {
+    this.helix = new WebSocketSubscriptionHelix(api);
+    const { leaseSeconds, renewSeconds, restoreAtBoot } = options.eventSubWebSocket;
+    this.leases = new EventSubWebSocketLeases({
+      leases: leaseStore,
+      subscriptions: store,
+      host: {
+        localUsers: () => [...this.users.keys()],
+        drop: (userId, why) => this.drop(userId, why),
+        reconcile: (userId, rows) => this.withUser(userId, () => this.reconciler.reconcile(userId, rows)),
+      },
+      leaseSeconds,
+      renewSeconds,
+      takeUsers: restoreAtBoot,
+      logger: this.logger,
+    });
+    this.reconciler = new WebSocketSubscriptionReconciler({
+      store,
+      tokens,
+      holds: (userId) => !this.closed && this.leases.holds(userId),
+      sockets: (userId) => this.sockets(userId),
+      drop: (userId) => this.drop(userId, null),
+      renewSeconds,
+      logger: this.logger,
+    });
+  }
 
   /**
-   * Creates (or finds live) the subscription on one of the user's sockets and
-   * stores it, so a restart creates it again. Throws `MissingScopesError`
-   * before anything is sent, `EventSubWebSocketLimitError` past Twitch's limits.
+   * Stores the subscription and, when this instance holds the user's sockets
+   * (or takes them, being free), creates it on one of them (or finds it
+   * live). Otherwise the instance holding them creates it at its next round
+   * and the answer has status `EVENTSUB_WEBSOCKET_PENDING_STATUS`. Throws
+   * `MissingScopesError` before anything is sent, `EventSubWebSocketLimitError` past Twitch's limits.
    */
   async subscribe(userId: string, spec: EventSubSubscriptionSpec): Promise<{ subscription: EventSubSubscription; created: boolean }> {
     const request: WebSocketSubscriptionRequest = {
@@ -70,26 +107,45 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     };
     // Before any socket is opened: a missing scope or grant is the caller's to fix, and costs Twitch nothing.
     await this.tokens.getUserToken(userId, request.scopes);
-    const outcome = await this.sockets(userId).subscribe(request);
-    if (outcome.created) {
-      await this.store.save({ ...request, createdAt: new Date() });
-      this.logger.log(
-        `Subscribed to EventSub ${spec.type} v${spec.version} over the WebSocket of user ${userId} (${outcome.subscription.id}).`,
-      );
-    }
-    return { subscription: toEventSubSubscription(outcome.subscription), created: outcome.created };
+    const wasHeld = this.leases.holds(userId);
+    const outcome = await this.leases.pinnedWhile(userId, () =>
+      this.withUser(userId, async () => {
+        if (!(await this.leases.acquire(userId))) return this.storeForOtherInstance(request);
+        const live = await this.sockets(userId).subscribe(request);
+        if (live.created) {
+          await this.store.save({ ...request, createdAt: new Date(), subscriptionId: live.subscription.id });
+          this.logger.log(
+            `Subscribed to EventSub ${spec.type} v${spec.version} over the WebSocket of user ${userId} (${live.subscription.id}).`,
+          );
+        }
+        return { subscription: toEventSubSubscription(live.subscription), created: live.created };
+      }),
+    );
+    // A user just taken (free, or its holder gone) may have other stored subscriptions: create them too.
+    if (!wasHeld && this.leases.holds(userId)) void this.reconcileStored(userId);
+    return outcome;
   }
 
-  /** Deletes a WebSocket subscription by Twitch id and forgets it; false when no socket of this instance carries it. */
+  /**
+   * Deletes a WebSocket subscription (by Twitch id or stored key) and
+   * forgets it. When another instance holds the user's sockets, the stored
+   * row is removed here and that instance deletes it at Twitch at its next
+   * round. False when no stored or live subscription matches.
+   */
   async unsubscribe(id: string): Promise<boolean> {
-    for (const sockets of this.users.values()) {
-      const key = sockets.keyOf(id);
-      if (key === null) continue;
-      await sockets.unsubscribe(id);
-      await this.store.delete(key);
-      return true;
+    for (const [userId, sockets] of this.users) {
+      if (sockets.keyOf(id) === null) continue;
+      return this.withUser(userId, async () => {
+        const key = sockets.keyOf(id);
+        if (key === null) return false;
+        await sockets.unsubscribe(id);
+        await this.store.delete(key);
+        return true;
+      });
     }
-    return false;
+    const row = (await this.store.list()).find((candidate) => candidate.subscriptionId === id || candidate.key === id);
+    if (!row) return false;
+    return this.store.delete(row.key);
   }
 
   /** The live WebSocket subscriptions of this instance (of one user when given). */
@@ -103,12 +159,25 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     return this.users.get(userId)?.sessionIds() ?? [];
   }
 
-  /** Starts creating the stored subscriptions again (unless `restoreAtBoot` is false), without holding up the app's start. */
+  /** Which users' sockets this instance holds, for health checks and dashboards. */
+  status(): EventSubWebSocketStatus {
+    return this.leases.status();
+  }
+
+  /** Runs one lease round now (renew, take or hand back users, reconcile); resolves when it is done. */
+  runRound(): Promise<void> {
+    return this.leases.runRound();
+  }
+
+  /** Starts the lease rounds, without holding up the app's start; the first takes users and creates their stored subscriptions. */
   onApplicationBootstrap(): void {
-    if (!this.options.eventSubWebSocket.restoreAtBoot) return;
-    void this.restore().catch((error) =>
-      this.logger.error(`Could not read the stored EventSub WebSocket subscriptions: ${describe(error)}`),
-    );
+    this.leases.start();
+  }
+
+  /** Closes every socket and hands every user back at once, while the database is still there. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    await this.leases.stop();
   }
 
   /** Closes every socket and timer. */
@@ -118,30 +187,37 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     this.users.clear();
   }
 
-  private async restore(): Promise<void> {
-    const stored = await this.store.list();
-    if (stored.length === 0 || this.closed) return;
-    const byUser = new Map<string, StoredEventSubSubscription[]>();
-    for (const row of stored) byUser.set(row.userId, [...(byUser.get(row.userId) ?? []), row]);
-    this.logger.log(
-      `Creating ${stored.length} stored EventSub WebSocket subscription(s) of ${byUser.size} user(s) again. ` +
-        'Every instance sharing this storage with eventSub.webSocket.restoreAtBoot on does the same and opens its own sockets: ' +
-        'leave it on for one instance only (see "Several instances" in docs/eventsub.md).',
-    );
-    await Promise.all(
-      [...byUser].map(async ([userId, rows]) => {
-        for (const row of rows) {
-          if (this.closed) return;
-          try {
-            await this.subscribe(userId, { type: row.type, version: row.version, condition: row.condition, scopes: row.scopes });
-          } catch (error) {
-            this.logger.error(
-              `Could not create the stored EventSub ${row.type} v${row.version} for user ${userId} again: ${describe(error)}`,
-            );
-          }
-        }
-      }),
-    );
+  /** Another instance holds the user's sockets: store the wish for it and say so. */
+  private async storeForOtherInstance(
+    request: WebSocketSubscriptionRequest,
+  ): Promise<{ subscription: EventSubSubscription; created: boolean }> {
+    const existing = (await this.store.list(request.userId)).find((row) => row.key === request.key);
+    const row: StoredEventSubSubscription = existing ?? { ...request, createdAt: new Date(), subscriptionId: null };
+    if (!existing) {
+      await this.store.save(row);
+      this.logger.log(
+        `Stored EventSub ${request.type} v${request.version} for user ${request.userId}; another instance holds the user's ` +
+          `WebSocket sockets and creates it within ${this.options.eventSubWebSocket.renewSeconds} s.`,
+      );
+    }
+    return { subscription: pending(row), created: !existing };
+  }
+
+  private async reconcileStored(userId: string): Promise<void> {
+    try {
+      const rows = await this.store.list(userId);
+      await this.withUser(userId, () => this.reconciler.reconcile(userId, rows));
+    } catch (error) {
+      this.logger.error(`Could not create the stored EventSub WebSocket subscriptions of user ${userId}: ${describe(error)}`);
+    }
+  }
+
+  private drop(userId: string, why: string | null): void {
+    const sockets = this.users.get(userId);
+    if (!sockets) return;
+    sockets.close();
+    this.users.delete(userId);
+    if (why !== null) this.logger.log(`Closed the EventSub WebSocket sockets of user ${userId}: ${why}.`);
   }
 
   private sockets(userId: string): EventSubUserSockets {
@@ -150,8 +226,8 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
       sockets = new EventSubUserSockets({
         userId,
         openConnection: (onLost) => this.connection(onLost),
-        create: (request, sessionId) => this.create(request, sessionId),
-        remove: (subscriptionId) => this.remove(userId, subscriptionId),
+        create: (request, sessionId) => this.helix.create(request, sessionId),
+        remove: (subscriptionId) => this.helix.remove(userId, subscriptionId),
         logger: this.logger,
       });
       this.users.set(userId, sockets);
@@ -174,90 +250,43 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, OnApp
     });
   }
 
-  private async create(request: WebSocketSubscriptionRequest, sessionId: string): Promise<CreatedWebSocketSubscription> {
-    const json = {
-      type: request.type,
-      version: request.version,
-      condition: request.condition,
-      transport: { method: 'websocket', session_id: sessionId },
-    };
-    const call = 'POST /eventsub/subscriptions';
-    const answer = await this.api
-      .request<WireEventSubSubscriptionList>('POST', '/eventsub/subscriptions', {
-        auth: { userId: request.userId },
-        scopes: request.scopes,
-        json,
-        // A repeat after a lost answer gets 409, which is handled below.
-        idempotent: true,
-      })
-      .catch((error: unknown) => {
-        throw twitchLimitError(error, request.userId) ?? error;
-      });
-    if (answer.status === 202 && Array.isArray(answer.body?.data) && answer.body.data[0]) {
-      return {
-        subscription: answer.body.data[0],
-        totalCost: answer.body.total_cost ?? null,
-        maxTotalCost: answer.body.max_total_cost ?? null,
-      };
-    }
-    if (answer.status === 409) return { subscription: await this.findExisting(request, sessionId), totalCost: null, maxTotalCost: null };
-    throw helixFailure(answer, call);
-  }
-
-  /** After a 409: the same subscription on this session (an earlier attempt whose answer was lost). */
-  private async findExisting(request: WebSocketSubscriptionRequest, sessionId: string): Promise<WireEventSubSubscription> {
-    for await (const subscription of this.api.paginate<WireEventSubSubscription>('/eventsub/subscriptions', {
-      auth: { userId: request.userId },
-      query: { type: request.type },
-    })) {
-      const sameKey = eventSubSubscriptionKey(request.userId, subscription.type, subscription.version, subscription.condition ?? {});
-      if (sameKey === request.key && subscription.transport?.session_id === sessionId) return subscription;
-    }
-    throw new EventSubSubscriptionError(
-      `Twitch says the ${request.type} v${request.version} subscription of user ${request.userId} already exists (409) on another WebSocket ` +
-        '(another instance or process of this app?): unsubscribe it there, or wait until that socket closes.',
-    );
-  }
-
-  private async remove(userId: string, subscriptionId: string): Promise<void> {
-    const answer = await this.api.request('DELETE', '/eventsub/subscriptions', { auth: { userId }, query: { id: subscriptionId } });
-    if (answer.status !== 204 && answer.status !== 404) throw helixFailure(answer, 'DELETE /eventsub/subscriptions');
-  }
-
   /** Twitch stopped a subscription for good (grant revoked, user removed, version removed): do not create it again. */
   private async revoked(subscriptionId: unknown): Promise<void> {
     if (typeof subscriptionId !== 'string') return;
-    for (const sockets of this.users.values()) {
-      const key = sockets.forget(subscriptionId);
-      if (key === null) continue;
-      await this.store
-        .delete(key)
-        .catch((error) => this.logger.error(`Could not forget a revoked EventSub subscription: ${describe(error)}`));
+    for (const [userId, sockets] of this.users) {
+      if (sockets.keyOf(subscriptionId) === null) continue;
+      await this.withUser(userId, async () => {
+        const key = sockets.forget(subscriptionId);
+        if (key !== null) await this.store.delete(key);
+      }).catch((error) => this.logger.error(`Could not forget a revoked EventSub subscription: ${describe(error)}`));
       return;
     }
   }
+
+  private withUser<T>(userId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(userId) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.catch(() => undefined);
+    this.locks.set(userId, tail);
+    void tail.then(() => {
+      if (this.locks.get(userId) === tail) this.locks.delete(userId);
+    });
+    return result;
+  }
 }
 
-/**
- * Twitch's 429 for a WebSocket limit the local counts could not see (sockets
- * held by another process of this app), as the same error the local checks throw.
- */
-function twitchLimitError(error: unknown, userId: string): EventSubWebSocketLimitError | null {
-  if (!(error instanceof TwitchRateLimitError)) return null;
-  const said = (error.twitchMessage ?? '').toLowerCase();
-  const limits = EVENTSUB_WEBSOCKET_LIMITS;
-  if (said.includes('transports limit'))
-    return new EventSubWebSocketLimitError('sockets-per-user', userId, limits.socketsPerUser, limits.socketsPerUser);
-  if (said.includes('per websocket')) {
-    return new EventSubWebSocketLimitError(
-      'subscriptions-per-socket',
-      userId,
-      limits.subscriptionsPerSocket,
-      limits.subscriptionsPerSocket,
-    );
-  }
-  if (said.includes('cost')) return new EventSubWebSocketLimitError('total-cost', userId, limits.maxTotalCost, limits.maxTotalCost);
-  return null;
+/** A stored subscription the instance holding the user's sockets has yet to create. */
+function pending(row: StoredEventSubSubscription): EventSubSubscription {
+  return {
+    id: row.subscriptionId ?? row.key,
+    status: EVENTSUB_WEBSOCKET_PENDING_STATUS,
+    type: row.type,
+    version: row.version,
+    cost: 0,
+    condition: { ...row.condition },
+    transport: { method: 'websocket', callback: null, sessionId: null },
+    createdAt: row.createdAt,
+  };
 }
 
 function describe(error: unknown): string {

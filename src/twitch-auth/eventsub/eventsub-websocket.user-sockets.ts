@@ -100,6 +100,11 @@ export class EventSubUserSockets {
     return this.find(subscriptionId)?.active.request.key ?? null;
   }
 
+  /** Twitch's id of each live subscription, by stored key. */
+  liveKeys(): Map<string, string> {
+    return new Map(this.slots.flatMap((slot) => [...slot.subscriptions].map(([key, active]) => [key, active.subscription.id] as const)));
+  }
+
   /** The live subscriptions, as Twitch described them when they were created. */
   subscriptions(): WireEventSubSubscription[] {
     return this.slots.flatMap((slot) => [...slot.subscriptions.values()].map((active) => active.subscription));

@@ -67,7 +67,11 @@ export class EventSubService {
    * user's sockets (opened on demand) with the user's token, after checking
    * its scopes (`MissingScopesError`) and Twitch's limits
    * (`EventSubWebSocketLimitError`), and stores it so a restart creates it
-   * again. `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
+   * again; when another instance holds the user's sockets, it is only
+   * stored, that instance creates it within `eventSub.webSocket.renewSeconds`,
+   * and the answer has status `EVENTSUB_WEBSOCKET_PENDING_STATUS` (its id, the
+   * stored key, works with `unsubscribe`).
+   * `condition` uses Twitch's field names, e.g. `{ broadcaster_user_id: '123' }`.
    * `{ transport: 'conduit' }` creates it on the app's conduit
    * (`eventSub.conduit`, found or created on first use) with the app token.
    */
@@ -112,7 +116,9 @@ export class EventSubService {
   /**
    * Deletes a subscription; false when Twitch did not know the id. A
    * WebSocket subscription is also removed from storage (a restart will
-   * not create it again), and its socket closed when nothing else is on it.
+   * not create it again), and its socket closed when nothing else is on it;
+   * when another instance holds the user's sockets, that instance deletes it
+   * at Twitch within `eventSub.webSocket.renewSeconds`.
    */
   async unsubscribe(id: string): Promise<boolean> {
     if (await this.webSocket.unsubscribe(id)) return true;

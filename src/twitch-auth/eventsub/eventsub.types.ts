@@ -18,7 +18,15 @@ export type EventSubSubscriptionStatus =
   | 'chat_user_banned'
   | 'version_removed'
   | 'beta_maintenance'
+  | typeof EVENTSUB_WEBSOCKET_PENDING_STATUS
   | (string & {});
+
+/**
+ * Status of a WebSocket subscription stored by an instance that does not
+ * hold the user's sockets: the instance that does creates it at its next
+ * lease round (within `eventSub.webSocket.renewSeconds`).
+ */
+export const EVENTSUB_WEBSOCKET_PENDING_STATUS = 'websocket_owner_pending';
 
 /** One EventSub subscription. */
 export interface EventSubSubscription {

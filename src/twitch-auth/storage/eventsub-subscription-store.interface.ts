@@ -13,12 +13,19 @@ export interface StoredEventSubSubscription {
   /** Scopes checked on the user's token before Twitch is asked. */
   scopes: string[];
   createdAt: Date;
+  /**
+   * Twitch's id of the subscription as the instance holding the user's
+   * sockets last created it (it changes with every socket), so any instance
+   * can unsubscribe by it; null or absent before it was created.
+   */
+  subscriptionId?: string | null;
 }
 
 /**
  * Where desired WebSocket subscriptions are kept: Twitch forgets a
  * WebSocket subscription when its socket closes, so the module re-creates
- * these at boot and after every lost socket. The interface and its injection
+ * these at boot, after every lost socket, and on the instance that takes a
+ * user's sockets over. The interface and its injection
  * token share one name.
  */
 export interface EventSubSubscriptionStore {
@@ -26,6 +33,8 @@ export interface EventSubSubscriptionStore {
   save(subscription: StoredEventSubSubscription): Promise<void>;
   /** Removes one; false when there was none. */
   delete(key: string): Promise<boolean>;
+  /** Records Twitch's id of a stored subscription; false (and nothing stored) when the row is gone. */
+  recordSubscriptionId(key: string, subscriptionId: string): Promise<boolean>;
   /** Every stored subscription (of one user when given), oldest first. */
   list(userId?: string): Promise<StoredEventSubSubscription[]>;
 }

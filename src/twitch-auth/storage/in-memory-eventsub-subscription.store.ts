@@ -14,6 +14,13 @@ export class InMemoryEventSubSubscriptionStore implements EventSubSubscriptionSt
     return this.rows.delete(key);
   }
 
+  async recordSubscriptionId(key: string, subscriptionId: string): Promise<boolean> {
+    const row = this.rows.get(key);
+    if (!row) return false;
+    row.subscriptionId = subscriptionId;
+    return true;
+  }
+
   async list(userId?: string): Promise<StoredEventSubSubscription[]> {
     return [...this.rows.values()]
       .filter((row) => userId === undefined || row.userId === userId)
@@ -23,5 +30,11 @@ export class InMemoryEventSubSubscriptionStore implements EventSubSubscriptionSt
 }
 
 function copy(row: StoredEventSubSubscription): StoredEventSubSubscription {
-  return { ...row, condition: { ...row.condition }, scopes: [...row.scopes], createdAt: new Date(row.createdAt) };
+  return {
+    ...row,
+    condition: { ...row.condition },
+    scopes: [...row.scopes],
+    createdAt: new Date(row.createdAt),
+    subscriptionId: row.subscriptionId ?? null,
+  };
 }

@@ -15,6 +15,9 @@ export { TypeOrmEventSubSubscriptionStore } from './typeorm-eventsub-subscriptio
 export { TwitchConduitShardEntity, TwitchConduitMemberEntity, TwitchConduitEntity } from './twitch-conduit-shard.entity.js';
 export { CreateTwitchConduitShards1795410000000 } from './migrations/1795410000000-CreateTwitchConduitShards.js';
 export { TypeOrmConduitShardStore } from './typeorm-conduit-shard.store.js';
+export { TwitchEventSubSocketLeaseEntity, TwitchEventSubSocketMemberEntity } from './twitch-eventsub-socket-lease.entity.js';
+export { CreateTwitchEventSubSocketLeases1795420000000 } from './migrations/1795420000000-CreateTwitchEventSubSocketLeases.js';
+export { TypeOrmEventSubSocketLeaseStore } from './typeorm-eventsub-socket-lease.store.js';
 export {
   initializeTwitchAuthDataSource,
   runMigrationsExclusively,

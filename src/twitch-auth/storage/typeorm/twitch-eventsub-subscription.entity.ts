@@ -34,4 +34,8 @@ export class TwitchEventSubSubscriptionEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: epochMillis })
   createdAt!: number;
+
+  /** Twitch's id of the subscription as last created, or null. */
+  @Column({ name: 'subscription_id', type: 'varchar', length: 64, nullable: true })
+  subscriptionId!: string | null;
 }

@@ -22,7 +22,7 @@ export class TypeOrmEventSubSubscriptionStore implements EventSubSubscriptionSto
         .insert()
         .into(TwitchEventSubSubscriptionEntity)
         .values(row)
-        .orUpdate(['user_id', 'type', 'version', 'condition', 'scopes'], ['subscription_key'])
+        .orUpdate(['user_id', 'type', 'version', 'condition', 'scopes', 'subscription_id'], ['subscription_key'])
         .execute(),
     );
   }
@@ -30,6 +30,19 @@ export class TypeOrmEventSubSubscriptionStore implements EventSubSubscriptionSto
   async delete(key: string): Promise<boolean> {
     const result = await this.runner.statement('delete eventsub subscription', (manager) =>
       manager.createQueryBuilder().delete().from(TwitchEventSubSubscriptionEntity).where('subscription_key = :key', { key }).execute(),
+    );
+    return (result.affected ?? 0) > 0;
+  }
+
+  async recordSubscriptionId(key: string, subscriptionId: string): Promise<boolean> {
+    const result = await this.runner.statement('record eventsub subscription id', (manager) =>
+      manager
+        .createQueryBuilder()
+        .update(TwitchEventSubSubscriptionEntity)
+        .set({ subscriptionId })
+        .where('subscription_key = :key', { key })
+        .updateEntity(false)
+        .execute(),
     );
     return (result.affected ?? 0) > 0;
   }
@@ -53,6 +66,7 @@ function toRow(subscription: StoredEventSubSubscription): TwitchEventSubSubscrip
     condition: JSON.stringify(subscription.condition),
     scopes: subscription.scopes.join(' '),
     createdAt: subscription.createdAt.getTime(),
+    subscriptionId: subscription.subscriptionId ?? null,
   };
 }
 
@@ -65,5 +79,6 @@ function fromRow(row: TwitchEventSubSubscriptionEntity): StoredEventSubSubscript
     condition: JSON.parse(row.condition) as Record<string, string>,
     scopes: row.scopes === '' ? [] : row.scopes.split(' '),
     createdAt: new Date(row.createdAt),
+    subscriptionId: row.subscriptionId,
   };
 }
