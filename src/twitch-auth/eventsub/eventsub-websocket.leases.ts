@@ -76,6 +76,8 @@ export class EventSubWebSocketLeases {
   private users = 0;
   private lastRoundAt: number | null = null;
   private lastError: string | null = null;
+  /** `performance.now()` when the last round whose renewal landed began: the leases written then lapse `leaseSeconds` later. */
+  private renewedAt: number | null = null;
 
   constructor(private readonly deps: WebSocketLeaseDeps) {}
 
@@ -176,16 +178,37 @@ export class EventSubWebSocketLeases {
     } catch (error) {
       this.lastError = describe(error);
       this.deps.logger.warn(`EventSub WebSocket lease round failed; retrying in ${this.deps.renewSeconds} s: ${this.lastError}`);
+      this.dropIfLapsing();
     }
+  }
+
+  /**
+   * After rounds that could not renew (the database unreachable), the
+   * leases are about to lapse and another instance may take the users: this
+   * instance closes their sockets one round before that, so no user ever has
+   * sockets on two instances (Twitch allows 3 per user).
+   */
+  private dropIfLapsing(): void {
+    const { leaseSeconds, renewSeconds, host } = this.deps;
+    if (this.renewedAt === null || performance.now() - this.renewedAt < (leaseSeconds - renewSeconds) * 1000) return;
+    const users = host.localUsers();
+    if (users.length === 0 && this.held.size === 0) return;
+    for (const userId of users) host.drop(userId, 'its lease could not be renewed and is about to lapse');
+    this.held.clear();
+    this.deps.logger.warn(
+      `Closed the EventSub WebSocket sockets of ${users.length} user(s): their leases could not be renewed for ${Math.round((performance.now() - this.renewedAt) / 1000)} s and lapse in ${renewSeconds} s or less, when other instances may take them.`,
+    );
   }
 
   private async roundOnce(): Promise<void> {
     const { leases, host, leaseSeconds } = this.deps;
+    const startedAt = performance.now();
     const now = Date.now();
     const until = now + leaseSeconds * 1000;
     this.takenDuringRound.clear();
     const members = await leases.announce(this.owner, until, now);
     const renewed = new Set(await leases.renew(this.owner, until));
+    this.renewedAt = startedAt;
     const rows = await this.deps.subscriptions.list();
     if (this.stopped) return;
     const byUser = new Map<string, StoredEventSubSubscription[]>();
