@@ -244,7 +244,7 @@ export type {
 export { TwitchAuthMaintenance, MAINTENANCE_TIMER_NAME, BACKLOG_COUNT_LIMIT } from './scheduling/twitch-auth-maintenance.js';
 export type { MaintenanceStatus, MaintenanceTickSummary, MaintenanceTotals, MaintenanceBacklog } from './scheduling/maintenance.types.js';
 export { TwitchAuthHealthIndicator } from './scheduling/twitch-auth.health.js';
-export type { TwitchAuthHealthDetails, TwitchAuthConduitHealth } from './scheduling/twitch-auth.health.js';
+export type { TwitchAuthHealthDetails, TwitchAuthConduitHealth, TwitchAuthWebSocketHealth } from './scheduling/twitch-auth.health.js';
 export { isTokenBacklogCounter } from './scheduling/token-backlog.js';
 export type { TokenBacklogCounter, TokenBacklogQuery, TokenBacklogCounts } from './scheduling/token-backlog.js';
 

@@ -1,4 +1,5 @@
 import {
+  TwitchAuthHealthIndicator,
   EVENTSUB_WEBSOCKET_PENDING_STATUS,
   EventSubService,
   EventSubSocketLeaseStore,
@@ -100,6 +101,15 @@ describe('EventSub WebSocket sockets of a user held by one of two instances shar
       expect(openSocketsOf(userId)).toHaveLength(1);
       expect(a.transport.status().usersHeld).toEqual([userId]);
       expect(b.transport.status().usersHeld).toEqual([]);
+      // Each instance's health says what it holds.
+      await a.transport.runRound();
+      expect((await a.app.get(TwitchAuthHealthIndicator).isHealthy())['twitch-auth'].webSocket).toMatchObject({
+        usersHeld: 1,
+        users: 1,
+        instances: 2,
+        lastError: null,
+      });
+      expect((await b.app.get(TwitchAuthHealthIndicator).isHealthy())['twitch-auth'].webSocket).toMatchObject({ usersHeld: 0, users: 1 });
 
       // Subscribing on B stores the wish; A, holding the user's sockets, creates it on its socket.
       const online = await b.eventSub.subscribe('stream.online', '1', { broadcaster_user_id: userId }, { transport: 'websocket', userId });

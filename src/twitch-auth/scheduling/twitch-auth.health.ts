@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { EventSubConduitShards } from '../eventsub/eventsub-conduit.shards.js';
+import { EventSubWebSocketTransport } from '../eventsub/eventsub-websocket.transport.js';
 import type { HealthIndicatorResult, HealthIndicatorStatus } from '@nestjs/terminus';
 import type { MaintenanceBacklog } from './maintenance.types.js';
 import { TwitchAuthMaintenance } from './twitch-auth-maintenance.js';
@@ -22,8 +23,23 @@ export interface TwitchAuthHealthDetails {
   stalled: boolean;
   /** The conduit shards this instance holds; absent without `eventSub.conduit`. */
   conduit?: TwitchAuthConduitHealth;
+  /** The users whose EventSub WebSocket sockets this instance holds; absent while no WebSocket subscription is stored. */
+  webSocket?: TwitchAuthWebSocketHealth;
   /** One sentence on what is wrong; absent when all is well. */
   message?: string;
+}
+
+/** The EventSub WebSocket part of `TwitchAuthHealthDetails`. */
+export interface TwitchAuthWebSocketHealth {
+  /** How many users' sockets this instance holds the lease of. */
+  usersHeld: number;
+  /** Users with stored WebSocket subscriptions, and live instances sharing them, as of the last round. */
+  users: number;
+  instances: number;
+  /** When the last lease round finished (ISO 8601), or null. */
+  lastRoundAt: string | null;
+  /** Why the last round failed (leases not renewed), or null. */
+  lastError: string | null;
 }
 
 /** The conduit part of `TwitchAuthHealthDetails`. */
@@ -61,6 +77,7 @@ export class TwitchAuthHealthIndicator {
   constructor(
     private readonly maintenance: TwitchAuthMaintenance,
     @Optional() @Inject(EventSubConduitShards) private readonly conduit: EventSubConduitShards | null = null,
+    @Optional() @Inject(EventSubWebSocketTransport) private readonly webSocket: EventSubWebSocketTransport | null = null,
   ) {}
 
   /** The indicator function for `HealthCheckService.check`. */
@@ -95,6 +112,16 @@ export class TwitchAuthHealthIndicator {
         lastError: conduit.lastError,
       };
     }
+    const sockets = this.webSocket?.status();
+    if (sockets && (sockets.users > 0 || sockets.usersHeld.length > 0 || sockets.lastError)) {
+      details.webSocket = {
+        usersHeld: sockets.usersHeld.length,
+        users: sockets.users,
+        instances: sockets.instances,
+        lastRoundAt: sockets.lastRoundAt?.toISOString() ?? null,
+        lastError: sockets.lastError,
+      };
+    }
     const problem = downReason(details);
     if (problem) return result(key, 'down', { ...details, message: problem });
     const impairment = degradedReason(details);
@@ -120,6 +147,7 @@ function degradedReason(d: TwitchAuthHealthDetails): string | null {
   if (d.reauthRequired) return `${d.reauthRequired} user(s) must authorize the app again.`;
   if (d.lastTickFailures) return `${d.lastTickFailures} token(s) failed in the last tick and are retried with backoff.`;
   if (d.conduit?.lastError) return `Conduit shard leases could not be renewed: ${d.conduit.lastError}`;
+  if (d.webSocket?.lastError) return `EventSub WebSocket leases could not be renewed: ${d.webSocket.lastError}`;
   if (d.conduit?.shardsDisabled.length) return `Conduit shard(s) ${d.conduit.shardsDisabled.join(', ')} are not associated with Twitch.`;
   return null;
 }
