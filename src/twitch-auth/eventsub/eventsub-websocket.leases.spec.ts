@@ -52,6 +52,7 @@ describe('EventSubWebSocketLeases when the database cannot be reached', () => {
       leaseSeconds: 30,
       renewSeconds: 10,
       takeUsers: true,
+      shared: true,
       logger: { log: () => undefined, warn: () => undefined },
     });
     await leases.runRound();

@@ -2,11 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { EventSubSocketLeaseStore } from '../storage/eventsub-socket-lease-store.interface.js';
 import type { EventSubSubscriptionStore, StoredEventSubSubscription } from '../storage/eventsub-subscription-store.interface.js';
+import { WebSocketReconcileQueue } from './eventsub-websocket.reconcile-queue.js';
 
 /** Shutdown waits at most this long for a running round and for handing the users back. */
 const SHUTDOWN_WAIT_MS = 5_000;
-/** Users whose sockets are reconciled at once: opening a socket waits for Twitch's welcome, so one at a time would be slow at boot. */
-const RECONCILE_CONCURRENCY = 8;
 
 /** What this instance holds of the users' EventSub WebSocket sockets (`EventSubWebSocketTransport.status()`). */
 export interface EventSubWebSocketStatus {
@@ -43,6 +42,13 @@ export interface WebSocketLeaseDeps {
   renewSeconds: number;
   /** Take free users in rounds (`restoreAtBoot`); false: only hold users subscribed for on this instance. */
   takeUsers: boolean;
+  /**
+   * Whether other processes may share the users (leases in the database):
+   * then rounds run from boot, to take over users of instances that die.
+   * Otherwise (leases in memory) they start with the first user this
+   * instance takes, so an app that never subscribes over WebSocket runs no timer.
+   */
+  shared: boolean;
   logger: { log(message: string): void; warn(message: string): void };
 }
 
@@ -65,11 +71,9 @@ export class EventSubWebSocketLeases {
   private readonly takenDuringRound = new Set<string>();
   /** Users a subscribe is working on (counted): their stored row may not be written yet, so a round must not give them up. */
   private readonly pinned = new Map<string, number>();
-  /** Users waiting for or in a reconcile, with the rows to start from; a user is queued once. */
-  private readonly reconciles = new Map<string, StoredEventSubSubscription[]>();
-  private readonly reconcileQueue: string[] = [];
-  private reconciling = 0;
+  private readonly reconciles: WebSocketReconcileQueue;
   private timer: NodeJS.Timeout | null = null;
+  private started = false;
   private round: Promise<void> | null = null;
   private stopped = false;
   private members = 0;
@@ -79,11 +83,19 @@ export class EventSubWebSocketLeases {
   /** `performance.now()` when the last round whose renewal landed began: the leases written then lapse `leaseSeconds` later. */
   private renewedAt: number | null = null;
 
-  constructor(private readonly deps: WebSocketLeaseDeps) {}
+  constructor(private readonly deps: WebSocketLeaseDeps) {
+    this.reconciles = new WebSocketReconcileQueue(deps.host, deps.logger, () => this.stopped);
+  }
 
-  /** Starts the first round now, in the background. */
+  /** Starts the rounds (the first one now, in the background) when the users may be shared; see `shared`. */
   start(): void {
-    this.schedule(0);
+    if (this.deps.shared) this.startRounds(0);
+  }
+
+  private startRounds(firstInMs: number): void {
+    if (this.started) return;
+    this.started = true;
+    this.schedule(firstInMs);
   }
 
   /** Whether this instance holds the user's lease (as of its last round or take). */
@@ -103,6 +115,7 @@ export class EventSubWebSocketLeases {
     if (claimed.length === 0) return false;
     this.held.add(userId);
     this.takenDuringRound.add(userId);
+    this.startRounds(this.deps.renewSeconds * 1000);
     return true;
   }
 
@@ -137,7 +150,7 @@ export class EventSubWebSocketLeases {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await withTimeout(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
-    this.reconcileQueue.length = 0;
+    this.reconciles.clear();
     for (const userId of this.deps.host.localUsers()) this.deps.host.drop(userId, 'this instance is shutting down');
     this.held.clear();
     await withTimeout(this.deps.leases.leave(this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
@@ -233,38 +246,13 @@ export class EventSubWebSocketLeases {
     // In the background: a slow Twitch must not hold up the next renewal and cost this instance its leases.
     for (const userId of [...this.held].sort()) {
       const wanted = byUser.get(userId);
-      if (wanted) this.queueReconcile(userId, wanted);
+      if (wanted) this.reconciles.add(userId, wanted);
     }
   }
 
   /** A user taken or being subscribed for since the round's reads: they may not show it yet. */
   private keep(userId: string): boolean {
     return this.takenDuringRound.has(userId) || this.pinned.has(userId);
-  }
-
-  private queueReconcile(userId: string, rows: StoredEventSubSubscription[]): void {
-    if (this.reconciles.has(userId)) return;
-    this.reconciles.set(userId, rows);
-    this.reconcileQueue.push(userId);
-    this.pumpReconciles();
-  }
-
-  private pumpReconciles(): void {
-    while (this.reconciling < RECONCILE_CONCURRENCY && this.reconcileQueue.length > 0 && !this.stopped) {
-      const userId = this.reconcileQueue.shift()!;
-      const rows = this.reconciles.get(userId) ?? [];
-      this.reconciling++;
-      void this.deps.host
-        .reconcile(userId, rows)
-        .catch((error: unknown) =>
-          this.deps.logger.warn(`Could not reconcile the EventSub WebSocket subscriptions of user ${userId}: ${describe(error)}`),
-        )
-        .finally(() => {
-          this.reconciling--;
-          this.reconciles.delete(userId);
-          this.pumpReconciles();
-        });
-    }
   }
 
   /** Takes free users up to the fair share, or hands back what is over it. */

@@ -11,6 +11,7 @@ import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { TwitchApiClient } from '../helix/twitch-api.client.js';
 import { TokenService } from '../tokens/token.service.js';
 import { EventSubSocketLeaseStore } from '../storage/eventsub-socket-lease-store.interface.js';
+import { InMemoryEventSubSocketLeaseStore } from '../storage/in-memory-eventsub-socket-lease.store.js';
 import {
   EventSubSubscriptionStore,
   eventSubSubscriptionKey,
@@ -76,6 +77,7 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
       leaseSeconds,
       renewSeconds,
       takeUsers: restoreAtBoot,
+      shared: !(leaseStore instanceof InMemoryEventSubSocketLeaseStore),
       logger: this.logger,
     });
     this.reconciler = new WebSocketSubscriptionReconciler({
