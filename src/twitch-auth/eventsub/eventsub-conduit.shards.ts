@@ -13,6 +13,7 @@ import type { EventSubConduitStatus } from './eventsub-conduit.types.js';
 import { EventSubSocketDelivery } from './eventsub-socket-delivery.js';
 import type { EventSubWebSocketDelivery } from './eventsub-websocket.connection.js';
 import { EventSubService } from './eventsub.service.js';
+import { errorMessage, waitAtMost } from './eventsub-background.js';
 
 /** Subscriptions one shard is sized for by `shardCount: 'auto'`. */
 export const SUBSCRIPTIONS_PER_AUTO_SHARD = 1000;
@@ -65,14 +66,14 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await withTimeout(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
+    await waitAtMost(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
     for (const shard of this.shards.values()) shard.close();
     for (const { shard } of this.draining.values()) shard.close();
     this.shards.clear();
     this.draining.clear();
     if (this.conduitId !== null) {
-      await withTimeout(this.store.leave(this.conduitId, this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
-        this.logger.warn(`Could not hand the conduit shards back; they are taken over when their leases lapse: ${describe(error)}`),
+      await waitAtMost(this.store.leave(this.conduitId, this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
+        this.logger.warn(`Could not hand the conduit shards back; they are taken over when their leases lapse: ${errorMessage(error)}`),
       );
     }
   }
@@ -132,7 +133,7 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
       await this.rebalanceOnce();
       this.lastError = null;
     } catch (error) {
-      this.lastError = describe(error);
+      this.lastError = errorMessage(error);
       this.logger.warn(`Conduit shard round failed; retrying in ${this.options.eventSubConduit!.renewSeconds} s: ${this.lastError}`);
     }
   }
@@ -247,18 +248,4 @@ export class EventSubConduitShards implements OnApplicationBootstrap, BeforeAppl
     }
     await this.delivery.deliver(delivery);
   }
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

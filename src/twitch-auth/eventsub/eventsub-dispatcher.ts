@@ -5,6 +5,7 @@ import { toEventSubEvent, toEventSubSubscription } from './eventsub.converters.j
 import { EventSubSubscriptionCache } from './eventsub.subscription-cache.js';
 import { EventSubTokenRevoker, USER_AUTHORIZATION_REVOKE } from './eventsub-token-revoker.js';
 import type { EventSubNotification, EventSubRevocation, EventSubTransportMethod } from './eventsub.types.js';
+import { errorMessage } from './eventsub-background.js';
 
 const RESERVED_NAMES: ReadonlySet<string> = new Set([TwitchAuthEvent.EventSubNotification, TwitchAuthEvent.EventSubRevocation]);
 const TYPED_NAME_LIMIT = 1024;
@@ -108,7 +109,7 @@ export class EventSubDispatcher {
         transport: meta.transport,
       };
     } catch (error) {
-      this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
+      this.logger.error(`EventSub message ${meta.messageId} could not be read: ${errorMessage(error)}`);
       return DONE;
     }
     const { toAll, toType } = audience;
@@ -132,7 +133,7 @@ export class EventSubDispatcher {
         transport: meta.transport,
       };
     } catch (error) {
-      this.logger.error(`EventSub message ${meta.messageId} could not be read: ${describe(error)}`);
+      this.logger.error(`EventSub message ${meta.messageId} could not be read: ${errorMessage(error)}`);
       return;
     }
     this.logger.warn(`Twitch revoked EventSub subscription ${payload.subscription.id} (${payload.subscription.type}): ${payload.reason}.`);
@@ -146,7 +147,3 @@ export class EventSubDispatcher {
 
 const DONE: Promise<void> = Promise.resolve();
 const NOTHING = (): void => undefined;
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

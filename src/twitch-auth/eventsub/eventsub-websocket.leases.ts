@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { EventSubSocketLeaseStore } from '../storage/eventsub-socket-lease-store.interface.js';
 import type { EventSubSubscriptionStore, StoredEventSubSubscription } from '../storage/eventsub-subscription-store.interface.js';
 import { WebSocketReconcileQueue } from './eventsub-websocket.reconcile-queue.js';
+import { errorMessage, waitAtMost } from './eventsub-background.js';
 
 /** Shutdown waits at most this long for a running round and for handing the users back. */
 const SHUTDOWN_WAIT_MS = 5_000;
@@ -149,13 +150,13 @@ export class EventSubWebSocketLeases {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    await withTimeout(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
+    await waitAtMost(this.round ?? Promise.resolve(), SHUTDOWN_WAIT_MS);
     this.reconciles.clear();
     for (const userId of this.deps.host.localUsers()) this.deps.host.drop(userId, 'this instance is shutting down');
     this.held.clear();
-    await withTimeout(this.deps.leases.leave(this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
+    await waitAtMost(this.deps.leases.leave(this.owner), SHUTDOWN_WAIT_MS).catch((error: unknown) =>
       this.deps.logger.warn(
-        `Could not hand the EventSub WebSocket users back; other instances take them when the leases lapse: ${describe(error)}`,
+        `Could not hand the EventSub WebSocket users back; other instances take them when the leases lapse: ${errorMessage(error)}`,
       ),
     );
   }
@@ -189,7 +190,7 @@ export class EventSubWebSocketLeases {
       this.lastError = null;
       this.lastRoundAt = Date.now();
     } catch (error) {
-      this.lastError = describe(error);
+      this.lastError = errorMessage(error);
       this.deps.logger.warn(`EventSub WebSocket lease round failed; retrying in ${this.deps.renewSeconds} s: ${this.lastError}`);
       this.dropIfLapsing();
     }
@@ -297,18 +298,4 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

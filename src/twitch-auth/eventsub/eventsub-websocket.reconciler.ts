@@ -1,5 +1,6 @@
 import type { EventSubSubscriptionStore, StoredEventSubSubscription } from '../storage/eventsub-subscription-store.interface.js';
 import type { EventSubUserSockets, WebSocketSubscriptionRequest } from './eventsub-websocket.user-sockets.js';
+import { errorMessage } from './eventsub-background.js';
 
 /** What reconciling a user's sockets needs from the transport. */
 export interface WebSocketReconcilerDeps {
@@ -46,7 +47,7 @@ export class WebSocketSubscriptionReconciler {
       await sockets
         .unsubscribe(key)
         .then(() => logger.log(`Deleted an EventSub WebSocket subscription of user ${userId} that was unsubscribed on another instance.`))
-        .catch((error) => logger.warn(`Could not delete an unsubscribed EventSub subscription of user ${userId}: ${describe(error)}`));
+        .catch((error) => logger.warn(`Could not delete an unsubscribed EventSub subscription of user ${userId}: ${errorMessage(error)}`));
     }
     for (const row of wanted) {
       if (!this.deps.holds(userId)) return;
@@ -61,7 +62,7 @@ export class WebSocketSubscriptionReconciler {
             this.failing.add(row.key);
             logger.error(
               `Could not create the stored EventSub ${row.type} v${row.version} for user ${userId}; ` +
-                `trying again every ${this.deps.renewSeconds} s: ${describe(error)}`,
+                `trying again every ${this.deps.renewSeconds} s: ${errorMessage(error)}`,
             );
           }
           continue;
@@ -75,8 +76,4 @@ export class WebSocketSubscriptionReconciler {
 
 function requestOf(row: StoredEventSubSubscription): WebSocketSubscriptionRequest {
   return { key: row.key, userId: row.userId, type: row.type, version: row.version, condition: row.condition, scopes: row.scopes };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -30,6 +30,7 @@ import { EventSubUserSockets, type WebSocketSubscriptionRequest } from './events
 import { eventSubScopes } from './eventsub.scopes.js';
 import { toEventSubSubscription } from './eventsub.converters.js';
 import { EVENTSUB_WEBSOCKET_PENDING_STATUS, type EventSubSubscription, type EventSubSubscriptionSpec } from './eventsub.types.js';
+import { errorMessage } from './eventsub-background.js';
 
 /**
  * The EventSub WebSocket transport: sockets per user (`EventSubUserSockets`),
@@ -210,7 +211,7 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
       const rows = await this.store.list(userId);
       await this.withUser(userId, () => this.reconciler.reconcile(userId, rows));
     } catch (error) {
-      this.logger.error(`Could not create the stored EventSub WebSocket subscriptions of user ${userId}: ${describe(error)}`);
+      this.logger.error(`Could not create the stored EventSub WebSocket subscriptions of user ${userId}: ${errorMessage(error)}`);
     }
   }
 
@@ -260,7 +261,7 @@ export class EventSubWebSocketTransport implements OnApplicationBootstrap, Befor
       await this.withUser(userId, async () => {
         const key = sockets.forget(subscriptionId);
         if (key !== null) await this.store.delete(key);
-      }).catch((error) => this.logger.error(`Could not forget a revoked EventSub subscription: ${describe(error)}`));
+      }).catch((error) => this.logger.error(`Could not forget a revoked EventSub subscription: ${errorMessage(error)}`));
       return;
     }
   }
@@ -289,8 +290,4 @@ function pending(row: StoredEventSubSubscription): EventSubSubscription {
     transport: { method: 'websocket', callback: null, sessionId: null },
     createdAt: row.createdAt,
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import type { WireEventSubSubscription } from '../twitch/eventsub-wire.types.js';
 import { eventSubReconnectDelayMs, type EventSubWebSocketConnection, type EventSubWebSocketLoss } from './eventsub-websocket.connection.js';
 import { EventSubWebSocketClosedError, EventSubWebSocketLimitError } from './eventsub-websocket.errors.js';
+import { errorMessage } from './eventsub-background.js';
 
 /** Twitch's limits per user and client id. */
 export const EVENTSUB_WEBSOCKET_LIMITS = {
@@ -200,7 +201,7 @@ export class EventSubUserSockets {
       sessionId = await this.sessionOf(slot);
     } catch (error) {
       slot.failures++;
-      this.deps.logger.warn(`Could not reopen the EventSub WebSocket of user ${this.deps.userId}: ${describe(error)}`);
+      this.deps.logger.warn(`Could not reopen the EventSub WebSocket of user ${this.deps.userId}: ${errorMessage(error)}`);
       this.scheduleReopen(slot);
       return;
     }
@@ -213,7 +214,7 @@ export class EventSubUserSockets {
       } catch (error) {
         failed++;
         this.deps.logger.error(
-          `Could not create EventSub ${request.type} v${request.version} for user ${this.deps.userId} again on the new socket: ${describe(error)}`,
+          `Could not create EventSub ${request.type} v${request.version} for user ${this.deps.userId} again on the new socket: ${errorMessage(error)}`,
         );
       }
     }
@@ -267,8 +268,4 @@ export class EventSubUserSockets {
  */
 function costOf(request: WebSocketSubscriptionRequest): number {
   return Object.values(request.condition).includes(request.userId) ? 0 : 1;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
