@@ -1,4 +1,4 @@
-import { EventSubService, TwitchAuthDashboardModule } from '../../src/twitch-auth/index.js';
+import { EventSubService, EventSubWebSocketTransport, TwitchAuthDashboardModule } from '../../src/twitch-auth/index.js';
 import { EventSubSender, type FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { guardSecret, startFake } from '../support/secrets-guard.js';
@@ -21,7 +21,10 @@ describe('the dashboard’s EventSub section', () => {
     const port = await freePort();
     t = await createTestApp({
       fake,
-      options: { eventSub: eventSubOptions(port) },
+      options: {
+        eventSub: eventSubOptions(port),
+        twitch: { idBaseUrl: fake.idBaseUrl, helixBaseUrl: fake.helixBaseUrl, eventSubWebSocketUrl: fake.eventSubWebSocketUrl },
+      },
       imports: [TwitchAuthDashboardModule.forRoot({ path: '/ops', guard: TestAdminGuard })],
     });
     await t.app.listen(port, '127.0.0.1');
@@ -58,5 +61,20 @@ describe('the dashboard’s EventSub section', () => {
     expect(page.html).toMatch(/channel\.follow v2 over webhook, [^<]*\(message\s+message-dashboard-1\)/);
     expect(page.html).not.toContain(EVENT_ONLY_TEXT);
     for (const secret of [...fake.issuedSecrets(), EVENTSUB_SECRET]) expect(page.html).not.toContain(secret);
+  });
+
+  it('says whose WebSocket sockets this instance holds', async () => {
+    const { userId } = fake.addUser();
+    const issued = fake.issueToken({ userId, scopes: ['moderator:read:followers'] });
+    await t.tokens.addUser(issued.accessToken, issued.refreshToken);
+    await t.app
+      .get(EventSubService)
+      .subscribe('channel.follow', '2', { broadcaster_user_id: userId, moderator_user_id: userId }, { transport: 'websocket', userId });
+    await t.app.get(EventSubWebSocketTransport).runRound();
+
+    const page = await getPage(`${url}/ops`, ADMIN_HEADER);
+    expect(page.html).toContain('Held by this instance');
+    expect(page.html).toMatch(/WebSocket sockets of 1 of 1 user\(s\) with stored subscriptions,\s+1 instance\(s\) sharing them/);
+    for (const secret of fake.issuedSecrets()) expect(page.html).not.toContain(secret);
   });
 });

@@ -5,7 +5,7 @@ import { TwitchAuthEventPublisher } from '../twitch-auth.events.js';
 import type { ResolvedTwitchAuthOptions } from '../twitch-auth.options.js';
 import { EventSubService } from '../eventsub/eventsub.service.js';
 import { OAUTH_ROUTES, type OAuthRoutePaths } from '../oauth/oauth-flow.js';
-import { TwitchAuthHealthIndicator } from '../scheduling/twitch-auth.health.js';
+import { TwitchAuthHealthIndicator, type TwitchAuthHealthDetails } from '../scheduling/twitch-auth.health.js';
 import { TwitchAuthMaintenance } from '../scheduling/twitch-auth-maintenance.js';
 import { TokenRepository } from '../storage/token-repository.interface.js';
 import { TokenService } from '../tokens/token.service.js';
@@ -98,7 +98,7 @@ export class DashboardData implements OnModuleInit, OnModuleDestroy {
       this.subscriptionCounts(now),
     ]);
     const tokens = rows.map((row) => toTokenRow(row, now)).filter((row) => matchesFilter(row, filter, now));
-    const entry = healthResult['twitch-auth'] as { status: string; message?: string };
+    const entry = healthResult['twitch-auth'] as Partial<TwitchAuthHealthDetails> & { status: string };
     return {
       now,
       filter,
@@ -108,6 +108,7 @@ export class DashboardData implements OnModuleInit, OnModuleDestroy {
       backlog,
       health: { status: entry.status, message: entry.message ?? null },
       subscriptions,
+      held: { webSocket: entry.webSocket, conduit: entry.conduit },
       notifications: this.activity.recentNotifications(),
       revocations: this.activity.recentRevocations(),
       activity: this.activity.buckets(),

@@ -1,4 +1,5 @@
 import type { MaintenanceBacklog, MaintenanceStatus } from '../scheduling/maintenance.types.js';
+import type { TwitchAuthConduitHealth, TwitchAuthWebSocketHealth } from '../scheduling/twitch-auth.health.js';
 import type { StoredToken } from '../storage/token-repository.interface.js';
 import type { ActivityBucket, RecentNotification, RecentRevocation } from './dashboard-activity.js';
 
@@ -47,6 +48,8 @@ export interface DashboardSnapshot {
   health: { status: string; message: string | null };
   /** Null when EventSub is not configured; an error message when listing failed. */
   subscriptions: SubscriptionCount[] | { error: string } | null;
+  /** What this instance holds of the shared transports (from the health indicator); absent parts are unused. */
+  held: { webSocket?: TwitchAuthWebSocketHealth; conduit?: TwitchAuthConduitHealth };
   notifications: RecentNotification[];
   revocations: RecentRevocation[];
   activity: ActivityBucket[];

@@ -202,7 +202,34 @@ function eventSub(snapshot: DashboardSnapshot): SafeHtml {
     <h2>EventSub</h2>
     <h3>Subscriptions</h3>
     ${summary}
+    ${heldTransports(snapshot)}
     <h3>Last notifications</h3>
     ${notifications}
   </section>`;
+}
+
+/** What this instance holds of the transports shared by instances: users' WebSocket sockets, conduit shards. */
+function heldTransports({ held, now }: DashboardSnapshot): SafeHtml | string {
+  const { webSocket, conduit } = held;
+  if (!webSocket && !conduit) return '';
+  return htmlTemplate`<h3>Held by this instance</h3>
+    <ul>
+      ${
+        webSocket
+          ? htmlTemplate`<li>
+              WebSocket sockets of ${webSocket.usersHeld} of ${webSocket.users} user(s) with stored subscriptions,
+              ${webSocket.instances} instance(s) sharing them; last round
+              ${formatRelative(webSocket.lastRoundAt ? Date.parse(webSocket.lastRoundAt) : null, now)}${webSocket.lastError ? `: ${webSocket.lastError}` : ''}
+            </li>`
+          : ''
+      }
+      ${
+        conduit
+          ? htmlTemplate`<li>
+              Conduit ${conduit.conduitId ?? '(not found yet)'}: shard(s) ${conduit.shardsHeld.join(', ') || 'none'} of ${conduit.shardCount},
+              ${conduit.instances} instance(s)${conduit.shardsDisabled.length ? `; not associated: ${conduit.shardsDisabled.join(', ')}` : ''}${conduit.lastError ? `; ${conduit.lastError}` : ''}
+            </li>`
+          : ''
+      }
+    </ul>`;
 }
