@@ -160,3 +160,19 @@ export function followEvent(userId = '28408015'): Record<string, unknown> {
     followed_at: '2024-05-01T12:00:00.123456789Z',
   };
 }
+
+/** A `channel.follow` v2 event for `broadcaster`, followed now by `follower` (default: user 901). */
+export function followEventFor(
+  broadcaster: string,
+  follower: { id: string; login: string; name: string } = { id: '901', login: 'follower', name: 'Follower' },
+): Record<string, unknown> {
+  return {
+    user_id: follower.id,
+    user_login: follower.login,
+    user_name: follower.name,
+    broadcaster_user_id: broadcaster,
+    broadcaster_user_login: 'caster',
+    broadcaster_user_name: 'Caster',
+    followed_at: new Date().toISOString(),
+  };
+}

@@ -10,24 +10,12 @@ import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
-import { EventSubListener, eventually, settle } from './eventsub-support.js';
+import { EventSubListener, eventually, settle, followEventFor } from './eventsub-support.js';
 
 /** Generous: Nest apps and SQLite on a loaded two-core machine. */
 const WAIT_MS = 60_000;
 const LEASE_SECONDS = 3;
 const RENEW_SECONDS = 1;
-
-function followEvent(broadcaster: string): Record<string, unknown> {
-  return {
-    user_id: '901',
-    user_login: 'follower',
-    user_name: 'Follower',
-    broadcaster_user_id: broadcaster,
-    broadcaster_user_login: 'caster',
-    broadcaster_user_name: 'Caster',
-    followed_at: new Date().toISOString(),
-  };
-}
 
 describe('EventSub WebSocket sockets of a user held by one of two instances sharing one SQLite database', () => {
   let fake: FakeTwitch;
@@ -120,7 +108,7 @@ describe('EventSub WebSocket sockets of a user held by one of two instances shar
       expect(enabledOf(userId)).toHaveLength(2);
 
       // A notification reaches the app once, through A.
-      const first = await fake.publishEventSub('channel.follow', '2', followEvent(userId));
+      const first = await fake.publishEventSub('channel.follow', '2', followEventFor(userId));
       expect(first.messageIds).toHaveLength(1);
       await eventually(() => a.listener.follows.length === 1, WAIT_MS);
       await settle(200);
@@ -145,7 +133,7 @@ describe('EventSub WebSocket sockets of a user held by one of two instances shar
       );
       expect(openSocketsOf(userId)).toHaveLength(1);
       expect(b.transport.status().usersHeld).toEqual([userId]);
-      const second = await fake.publishEventSub('channel.follow', '2', followEvent(userId));
+      const second = await fake.publishEventSub('channel.follow', '2', followEventFor(userId));
       expect(second.messageIds).toHaveLength(1);
       await eventually(() => b.listener.follows.length === 1, WAIT_MS);
       expect(b.listener.follows[0]!.messageId).toBe(second.messageIds[0]);

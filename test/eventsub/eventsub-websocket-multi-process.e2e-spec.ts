@@ -3,6 +3,7 @@ import { ensureBuilt } from '../support/build.js';
 import { requirePostgres } from '../support/postgres.js';
 import { waitFor } from '../support/refresh-scenario.js';
 import { startFake } from '../support/secrets-guard.js';
+import { followEventFor } from './eventsub-support.js';
 import { WebSocketProcess, type WebSocketProcessConfig } from '../support/websocket-process.js';
 
 const postgres = await requirePostgres('EventSub WebSocket users shared by two processes on Postgres');
@@ -12,18 +13,6 @@ const USERS = 4;
 const LEASE_SECONDS = 5;
 /** Generous: Nest processes and a Postgres cluster on a loaded two-core machine. */
 const WAIT_MS = 120_000;
-
-function followEvent(broadcaster: string): Record<string, unknown> {
-  return {
-    user_id: '901',
-    user_login: 'follower',
-    user_name: 'Follower',
-    broadcaster_user_id: broadcaster,
-    broadcaster_user_login: 'caster',
-    broadcaster_user_name: 'Caster',
-    followed_at: new Date().toISOString(),
-  };
-}
 
 describeWithPostgres('EventSub WebSocket users shared by two processes on Postgres', () => {
   let fake: FakeTwitch;
@@ -88,7 +77,7 @@ describeWithPostgres('EventSub WebSocket users shared by two processes on Postgr
       const publishAll = async () => {
         for (const userId of users)
           published.push(
-            ...(await fake.publishEventSub('channel.follow', '2', followEvent(userId), { condition: { broadcaster_user_id: userId } }))
+            ...(await fake.publishEventSub('channel.follow', '2', followEventFor(userId), { condition: { broadcaster_user_id: userId } }))
               .messageIds,
           );
       };

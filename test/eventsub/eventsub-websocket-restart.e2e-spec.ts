@@ -3,21 +3,9 @@ import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { startFake } from '../support/secrets-guard.js';
 import { tempDir } from '../support/temp.js';
-import { EventSubListener, eventually } from './eventsub-support.js';
+import { EventSubListener, eventually, followEventFor } from './eventsub-support.js';
 
 const WAIT_MS = 30_000;
-
-function followEvent(broadcaster: string): Record<string, unknown> {
-  return {
-    user_id: '901',
-    user_login: 'follower',
-    user_name: 'Follower',
-    broadcaster_user_id: broadcaster,
-    broadcaster_user_login: 'caster',
-    broadcaster_user_name: 'Caster',
-    followed_at: new Date().toISOString(),
-  };
-}
 
 /** Timers and sockets of this process, by kind (Jest's own are there too: compare before and after). */
 function activeResources(): Record<string, number> {
@@ -77,7 +65,7 @@ describe('EventSub WebSocket subscriptions across a restart', () => {
     const second = await start();
     await eventually(() => openSessions().length === 1 && openSessions()[0].userId === userId, WAIT_MS);
     const listener = second.app.get(EventSubListener);
-    const { messageIds } = await fake.publishEventSub('channel.follow', '2', followEvent(userId));
+    const { messageIds } = await fake.publishEventSub('channel.follow', '2', followEventFor(userId));
     expect(messageIds).toHaveLength(1);
     await eventually(() => listener.follows.length === 1, WAIT_MS);
     expect(listener.follows[0]).toMatchObject({ messageId: messageIds[0], transport: 'websocket' });

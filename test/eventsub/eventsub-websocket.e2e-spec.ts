@@ -9,21 +9,13 @@ import {
 import type { FakeTwitch } from '../../src/twitch-auth/testing/index.js';
 import { createTestApp, type TestApp } from '../support/app.js';
 import { caught, startFake } from '../support/secrets-guard.js';
-import { EventSubListener, eventually } from './eventsub-support.js';
+import { EventSubListener, eventually, followEventFor } from './eventsub-support.js';
 
 const FOLLOW_SCOPES = ['moderator:read:followers'];
 const WAIT_MS = 30_000;
 
 function followEvent(n: number, broadcaster: string): Record<string, unknown> {
-  return {
-    user_id: `9${n}`,
-    user_login: `follower${n}`,
-    user_name: `Follower${n}`,
-    broadcaster_user_id: broadcaster,
-    broadcaster_user_login: 'caster',
-    broadcaster_user_name: 'Caster',
-    followed_at: new Date().toISOString(),
-  };
+  return followEventFor(broadcaster, { id: `9${n}`, login: `follower${n}`, name: `Follower${n}` });
 }
 
 describe('EventSub over WebSocket (user tokens) against FakeTwitch', () => {
